@@ -1,0 +1,168 @@
+// Package app assembles pathbot from its parts (config → logger → pool → store → curriculum → bot →
+// jobs → health server) and runs them together until the context ends, then shuts them down in
+// reverse order. `pathbot serve` and `pathbot dev` both run the bot through Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/slack-go/slack"
+
+	"github.com/pathbot/pathbot/internal/config"
+	"github.com/pathbot/pathbot/internal/curriculum"
+	"github.com/pathbot/pathbot/internal/health"
+	"github.com/pathbot/pathbot/internal/metrics"
+	"github.com/pathbot/pathbot/internal/migrate"
+	"github.com/pathbot/pathbot/internal/progress"
+	"github.com/pathbot/pathbot/internal/slackbot"
+	"github.com/pathbot/pathbot/internal/store"
+)
+
+// drainTimeout bounds how long shutdown waits for in-flight work; with the socket close and the
+// pool close it keeps the whole exit well inside 10 s.
+const drainTimeout = 7 * time.Second
+
+// NewLogger builds the process logger from LOG_LEVEL and LOG_FORMAT.
+func NewLogger(cfg *config.Config) *slog.Logger {
+	level, _ := cfg.Level()
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// LoadCurriculum loads CURRICULUM_DIR when set, else the embedded path.
+func LoadCurriculum(cfg *config.Config) (*curriculum.Curriculum, error) {
+	if cfg.CurriculumDir != "" {
+		return curriculum.LoadDir(cfg.CurriculumDir)
+	}
+	return curriculum.Embedded()
+}
+
+// Run is `pathbot serve`: it runs until ctx ends.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	cur, err := LoadCurriculum(cfg)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+
+	hs := health.New(cfg.HTTPAddr, reg, m, log)
+	if err := hs.Listen(); err != nil {
+		return err
+	}
+	healthCtx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHealth()
+	healthDone := make(chan error, 1)
+	go func() { healthDone <- hs.Run(healthCtx) }()
+
+	pool, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := m.WatchPool(reg, pool.Stat); err != nil {
+		return fmt.Errorf("watch pool: %w", err)
+	}
+	hs.AddCheck(metrics.CheckDB, func(ctx context.Context) error { return pool.Ping(ctx) })
+	if cfg.MigrateOnStart {
+		if err := migrate.Up(ctx, cfg.DatabaseURL, log); err != nil {
+			return err
+		}
+	}
+	hs.AddCheck(metrics.CheckMigrations, func(ctx context.Context) error {
+		cur, latest, err := migrate.Status(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		if cur != latest {
+			return fmt.Errorf("database at migration %d, this binary expects %d", cur, latest)
+		}
+		return nil
+	})
+
+	st := store.New(pool)
+	api := slack.New(cfg.BotToken,
+		slack.OptionAppLevelToken(cfg.AppToken),
+		slack.OptionAPIURL(cfg.SlackAPIURL),
+		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second, Transport: newTransport(m)}),
+	)
+	users := &slackbot.SlackDirectory{API: api}
+	h := &slackbot.Handler{
+		Curriculum: cur,
+		Store:      st,
+		Users:      users,
+		Thresholds: progress.Thresholds{P95: cfg.LoadtestP95, P99: cfg.LoadtestP99, Max: cfg.LoadtestMax},
+		Now:        time.Now,
+		Log:        log,
+	}
+	bot := &slackbot.Bot{Handler: h, API: api, Log: log, Obs: observer{m}, Connections: cfg.SocketConnections}
+	hs.AddCheck(metrics.CheckSocket, func(context.Context) error {
+		if !bot.Connected() {
+			return errors.New("socket mode not connected")
+		}
+		return nil
+	})
+
+	log.Info("pathbot starting", "readings", len(cur.Readings), "milestones", len(cur.Milestones), "slack_api", cfg.SlackAPIURL, "connections", cfg.SocketConnections)
+	err = bot.Run(ctx, drainTimeout)
+	stopHealth()
+	<-healthDone
+	log.Info("pathbot stopped")
+	return err
+}
+
+// connect opens the pool and waits for Postgres with backoff instead of crash-looping, so a bot
+// started before its database simply reports not-ready until the database answers.
+func connect(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
+	pool, err := store.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := pool.Ping(pctx)
+		cancel()
+		if err == nil {
+			return pool, nil
+		}
+		log.Warn("database not reachable yet; retrying", "attempt", attempt, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			pool.Close()
+			return nil, fmt.Errorf("waiting for the database: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 10*time.Second)
+	}
+}
+
+// observer feeds the bot's events to Prometheus.
+type observer struct{ m *metrics.Metrics }
+
+func (o observer) Command(command, outcome string, ack, response time.Duration) {
+	o.m.CommandHandled(command, outcome)
+	o.m.ObserveResponse(command, response)
+}
+func (o observer) Ack(t string, d time.Duration) { o.m.ObserveAck(t, d) }
+func (o observer) SocketConnected(up bool) {
+	if up {
+		o.m.SocketConnected()
+	} else {
+		o.m.SocketDisconnected()
+	}
+}
+func (o observer) SocketReconnect() {}

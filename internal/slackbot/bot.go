@@ -1,0 +1,333 @@
+// Package slackbot connects pathbot to Slack over Socket Mode: it receives slash commands, button
+// clicks and events on one or more WebSocket links, hands them to Handler, and answers inside the
+// envelope's ack whenever the work fits comfortably in Slack's 3-second window (one round trip
+// fewer than posting to response_url), falling back to response_url when it does not. Views are
+// pure functions from progress to Block Kit.
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// Observer receives what the bot does, for metrics. A nil Observer records nothing.
+type Observer interface {
+	Command(command, outcome string, ack, response time.Duration)
+	Ack(envelopeType string, d time.Duration)
+	SocketConnected(connected bool)
+	SocketReconnect()
+}
+
+// Bot runs the Socket Mode links and dispatches envelopes to the Handler.
+type Bot struct {
+	Handler *Handler
+	API     *slack.Client
+	Log     *slog.Logger
+	Obs     Observer
+	// Connections is the number of Socket Mode links to keep open (Slack allows 10 per app).
+	Connections int
+	// AckBudget is how long a slash command may work before the bot acks empty and answers
+	// through response_url instead.
+	AckBudget time.Duration
+
+	inflight  sync.WaitGroup
+	mu        sync.Mutex
+	connected map[*socketmode.Client]bool
+}
+
+// Connected reports whether at least one Socket Mode link is up, for readiness.
+func (b *Bot) Connected() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, up := range b.connected {
+		if up {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Bot) setConnected(c *socketmode.Client, up bool) {
+	b.mu.Lock()
+	if b.connected == nil {
+		b.connected = map[*socketmode.Client]bool{}
+	}
+	b.connected[c] = up
+	b.mu.Unlock()
+	if b.Obs != nil {
+		b.Obs.SocketConnected(b.Connected())
+	}
+}
+
+// Run keeps the links open until ctx ends. Then it stops taking new envelopes, lets in-flight
+// handlers finish (and ack) within drain, and only then closes the sockets.
+func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
+	n := max(b.Connections, 1)
+	if b.AckBudget == 0 {
+		b.AckBudget = 2 * time.Second
+	}
+	// The sockets outlive ctx so that acks of in-flight work can still be written.
+	sockCtx, closeSockets := context.WithCancel(context.WithoutCancel(ctx))
+	defer closeSockets()
+	errc := make(chan error, n)
+	var loops sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sm := socketmode.New(b.API)
+		go func() { errc <- sm.RunContext(sockCtx) }()
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			b.loop(ctx, sm)
+		}()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		// RunContext returns early only on a fatal error such as invalid_auth.
+		runErr = fmt.Errorf("socket mode: %w", err)
+	}
+	loops.Wait()
+	waited := make(chan struct{})
+	go func() { b.inflight.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(drain):
+		b.Log.Warn("in-flight handlers still running at shutdown", "drain", drain)
+	}
+	closeSockets()
+	return runErr
+}
+
+func (b *Bot) loop(ctx context.Context, sm *socketmode.Client) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evt, ok := <-sm.Events:
+			if !ok {
+				return
+			}
+			b.event(ctx, sm, evt)
+		}
+	}
+}
+
+func (b *Bot) event(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.Log.Debug("socket mode connecting")
+	case socketmode.EventTypeConnected:
+		b.setConnected(sm, true)
+		b.Log.Info("socket mode connected")
+	case socketmode.EventTypeConnectionError:
+		b.setConnected(sm, false)
+		if b.Obs != nil {
+			b.Obs.SocketReconnect()
+		}
+		b.Log.Warn("socket mode connection error", "err", errString(evt.Data))
+	case socketmode.EventTypeDisconnect:
+		b.setConnected(sm, false)
+	case socketmode.EventTypeHello:
+	case socketmode.EventTypeInvalidAuth:
+		b.setConnected(sm, false)
+		b.Log.Error("slack rejected the app-level token (invalid_auth); check SLACK_APP_TOKEN")
+	case socketmode.EventTypeSlashCommand:
+		sc, ok := evt.Data.(slack.SlashCommand)
+		if !ok || evt.Request == nil {
+			return
+		}
+		b.spawn(ctx, func(ctx context.Context) { b.slash(ctx, sm, evt.Request, sc) })
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || evt.Request == nil {
+			return
+		}
+		b.spawn(ctx, func(ctx context.Context) { b.interactive(ctx, sm, evt.Request, cb) })
+	case socketmode.EventTypeEventsAPI:
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok || evt.Request == nil {
+			return
+		}
+		b.spawn(ctx, func(ctx context.Context) { b.eventsAPI(ctx, sm, evt.Request, ev) })
+	default:
+		if evt.Type != "" && evt.Request != nil && evt.Request.EnvelopeID != "" {
+			// An envelope we don't handle still gets acked so Slack doesn't retry it.
+			_ = sm.Ack(*evt.Request)
+		}
+	}
+}
+
+func errString(v any) string {
+	if e, ok := v.(*slack.ConnectionErrorEvent); ok && e.ErrorObj != nil {
+		return e.ErrorObj.Error()
+	}
+	return fmt.Sprint(v)
+}
+
+// spawn runs one envelope's work on its own goroutine, detached from shutdown so that work which
+// was started is finished and acked, and with a panic guard so one bad input never kills the bot.
+func (b *Bot) spawn(ctx context.Context, f func(context.Context)) {
+	b.inflight.Add(1)
+	go func() {
+		defer b.inflight.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				b.Log.Error("handler panicked", "panic", r)
+			}
+		}()
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		f(hctx)
+	}()
+}
+
+func (r Reply) payload() map[string]any {
+	p := map[string]any{"response_type": "ephemeral", "text": r.Text}
+	if len(r.Blocks) > 0 {
+		p["blocks"] = r.Blocks
+	}
+	return p
+}
+
+func (b *Bot) slash(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, sc slack.SlashCommand) {
+	start := time.Now()
+	type answer struct {
+		r       Reply
+		verb    string
+		err     error
+		elapsed time.Duration
+	}
+	done := make(chan answer, 1)
+	go func() {
+		r, verb, err := b.Handler.Slash(ctx, sc)
+		done <- answer{r, verb, err, time.Since(start)}
+	}()
+	log := b.Log.With("team", sc.TeamID, "user", sc.UserID, "command", sc.Command, "envelope", req.EnvelopeID)
+	var a answer
+	var ackAt time.Duration
+	select {
+	case a = <-done:
+		if err := sm.Ack(*req, a.r.payload()); err != nil {
+			log.Error("ack failed", "err", err)
+		}
+		ackAt = time.Since(start)
+	case <-time.After(b.AckBudget):
+		// Too slow to answer inside the ack: ack now so Slack doesn't show an error, answer later.
+		if err := sm.Ack(*req); err != nil {
+			log.Error("ack failed", "err", err)
+		}
+		ackAt = time.Since(start)
+		a = <-done
+		if err := b.respond(ctx, sc.ResponseURL, a.r, false); err != nil {
+			log.Error("answer through response_url failed", "err", err)
+		}
+	}
+	outcome := "ok"
+	switch {
+	case a.err != nil:
+		outcome = "error"
+		log.Error("command failed", "verb", a.verb, "err", a.err)
+	case a.verb == "usage":
+		outcome = "user_error"
+	}
+	if b.Obs != nil {
+		b.Obs.Ack("slash_commands", ackAt)
+		b.Obs.Command(a.verb, outcome, ackAt, time.Since(start))
+	}
+	log.Debug("command answered", "verb", a.verb, "outcome", outcome, "elapsed", time.Since(start))
+}
+
+// respond posts a reply to a response_url, honouring Slack's 429 Retry-After a few times so that a
+// rate-limited answer still reaches the user.
+func (b *Bot) respond(ctx context.Context, url string, r Reply, replace bool) error {
+	opts := []slack.MsgOption{
+		slack.MsgOptionResponseURL(url, slack.ResponseTypeEphemeral),
+		slack.MsgOptionText(r.Text, false),
+		slack.MsgOptionBlocks(r.Blocks...),
+	}
+	if replace {
+		opts = append(opts, slack.MsgOptionReplaceOriginal(url))
+	}
+	return retry(ctx, func() error {
+		_, _, err := b.API.PostMessageContext(ctx, "", opts...)
+		return err
+	})
+}
+
+// retry runs f up to four times, waiting out Slack's Retry-After on a 429.
+func retry(ctx context.Context, f func() error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = f()
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up waiting for the rate limit)", err)
+		case <-time.After(rl.RetryAfter):
+		}
+	}
+	return err
+}
+
+func (b *Bot) interactive(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, cb slack.InteractionCallback) {
+	// Button clicks are acked at once and answered through response_url, replacing the message.
+	if err := sm.Ack(*req); err != nil {
+		b.Log.Error("ack failed", "err", err)
+	}
+	if b.Obs != nil {
+		b.Obs.Ack("interactive", 0)
+	}
+	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
+		return
+	}
+	act := cb.ActionCallback.BlockActions[0]
+	r, err := b.Handler.Action(ctx, cb.Team.ID, cb.User.ID, cb.TriggerID, act.ActionID, act.Value)
+	log := b.Log.With("team", cb.Team.ID, "user", cb.User.ID, "action", act.ActionID)
+	if err != nil {
+		log.Error("button failed", "err", err)
+	}
+	if cb.ResponseURL == "" {
+		return
+	}
+	if err := b.respond(ctx, cb.ResponseURL, r, true); err != nil {
+		log.Error("answer button through response_url failed", "err", err)
+	}
+}
+
+func (b *Bot) eventsAPI(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, ev slackevents.EventsAPIEvent) {
+	if err := sm.Ack(*req); err != nil {
+		b.Log.Error("ack failed", "err", err)
+	}
+	if b.Obs != nil {
+		b.Obs.Ack("events_api", 0)
+	}
+	home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent)
+	if !ok || home.Tab != "home" {
+		return
+	}
+	r, err := b.Handler.Home(ctx, ev.TeamID, home.User)
+	if err != nil {
+		b.Log.Error("render app home failed", "team", ev.TeamID, "user", home.User, "err", err)
+		return
+	}
+	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: r.Blocks}}
+	err = retry(ctx, func() error {
+		_, err := b.API.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: home.User, View: view})
+		return err
+	})
+	if err != nil {
+		b.Log.Error("publish app home failed", "team", ev.TeamID, "user", home.User, "err", err)
+	}
+}
