@@ -26,8 +26,12 @@ const (
 	ActionUndo   = "reading_undo"
 )
 
-func mrkdwn(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
-func plain(s string) *slack.TextBlockObject  { return slack.NewTextBlockObject(slack.PlainTextType, s, true, false) }
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
+}
 
 func section(s string) slack.Block { return slack.NewSectionBlock(mrkdwn(truncate(s, 3000)), nil, nil) }
 func header(s string) slack.Block  { return slack.NewHeaderBlock(plain(truncate(s, 150))) }
