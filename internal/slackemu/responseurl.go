@@ -1,0 +1,203 @@
+package slackemu
+
+import (
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const maxResponseURLUses = 5
+
+// responseURL is one response_url: usable maxResponseURLUses times within ResponseURLTTL.
+type responseURL struct {
+	created time.Time
+	user    string
+	channel string
+	op      *op
+
+	mu     sync.Mutex
+	uses   int
+	origTS string // the message replace_original and delete_original act on
+}
+
+// newResponseURL issues a response_url for o. The id starts with its creation time so an
+// id forgotten by the janitor can still be told apart as expired.
+func (s *Server) newResponseURL(o *op, user, channel, origTS string) string {
+	now := time.Now()
+	id := strconv.FormatInt(now.UnixMilli(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36)
+	ru := &responseURL{created: now, user: user, channel: channel, op: o, origTS: origTS}
+	if o != nil {
+		o.rurl = ru
+	}
+	s.responseURLs.Store(id, ru)
+	base := s.URL()
+	if base == "" {
+		base = "http://slackemu.invalid/"
+	}
+	return base + "response/" + id
+}
+
+// rememberOriginal makes msg the target of later replace_original/delete_original posts
+// to a slash command's response_url.
+func (s *Server) rememberOriginal(o *op, msg Message) {
+	if ru := o.rurl; ru != nil {
+		ru.mu.Lock()
+		ru.origTS = msg.TS
+		ru.mu.Unlock()
+	}
+}
+
+// responseURLError answers like hooks.slack.com: an HTTP error status with a short code.
+// Slack does not document the bodies; a JSON {"ok":false,"error":…} keeps slack-go's
+// content-type parser and plain HTTP clients both informed.
+func (s *Server) responseURLError(w http.ResponseWriter, status int, code string, extra map[string]any) {
+	body := map[string]any{"ok": false, "error": code}
+	for k, v := range extra {
+		body[k] = v
+	}
+	s.stats.result("response_url", code)
+	writeJSON(w, status, body)
+}
+
+func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
+	const method = "response_url"
+	s.learnBase(r)
+	s.stats.call(method)
+	if s.rateLimited(w, method) {
+		return
+	}
+	id := r.PathValue("id")
+	v, ok := s.responseURLs.Load(id)
+	if !ok {
+		code := "invalid_url"
+		if ms, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 36, 64); err == nil &&
+			time.Since(time.UnixMilli(ms)) > s.cfg.ResponseURLTTL {
+			code = "expired_url"
+		}
+		s.responseURLError(w, http.StatusNotFound, code, nil)
+		return
+	}
+	ru := v.(*responseURL)
+	if time.Since(ru.created) > s.cfg.ResponseURLTTL {
+		s.responseURLError(w, http.StatusNotFound, "expired_url", nil)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		s.responseURLError(w, http.StatusBadRequest, "invalid_payload", nil)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		// Incoming-webhook style: the JSON arrives in a "payload" form field.
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			body = []byte(form.Get("payload"))
+		}
+	}
+	m, err := parseMessagePayload(body)
+	if err != nil || len(strings.TrimSpace(string(body))) == 0 {
+		s.responseURLError(w, http.StatusBadRequest, "invalid_payload", nil)
+		return
+	}
+	var blocks json.RawMessage
+	if !m.DeleteOriginal {
+		var code string
+		var msgs []string
+		blocks, code, msgs = s.checkMessage(m.Text, m.Blocks, m.Attachments != nil)
+		if code != "" {
+			var extra map[string]any
+			if len(msgs) > 0 {
+				extra = map[string]any{"response_metadata": map[string]any{"messages": msgs}}
+			}
+			s.responseURLError(w, http.StatusBadRequest, code, extra)
+			return
+		}
+	}
+	ru.mu.Lock()
+	if ru.uses >= maxResponseURLUses {
+		ru.mu.Unlock()
+		s.responseURLError(w, http.StatusNotFound, "used_url", nil)
+		return
+	}
+	ru.uses++
+	orig := ru.origTS
+	ru.mu.Unlock()
+
+	c := s.ws.conv(ru.channel)
+	var shown *Message
+	switch {
+	case c == nil:
+	case m.DeleteOriginal:
+		if orig != "" {
+			s.deleteMessage(c, orig)
+		}
+	case m.ReplaceOriginal && orig != "":
+		if upd, ok := s.updateMessage(c, orig, func(x *Message) bool {
+			x.Text, x.Blocks, x.Updated, x.Source = m.Text, blocks, true, "response_url"
+			return true
+		}); ok {
+			shown = &upd
+			break
+		}
+		fallthrough
+	default:
+		msg := Message{User: s.cfg.BotUserID, Text: m.Text, Blocks: blocks, ThreadTS: m.ThreadTS, Source: "response_url"}
+		if m.ResponseType != "in_channel" {
+			msg.Ephemeral, msg.VisibleTo = true, ru.user
+		}
+		msg = s.appendMessage(c, msg)
+		shown = &msg
+		if ru.op != nil && ru.op.kind == kindSlash {
+			ru.mu.Lock()
+			ru.origTS = msg.TS
+			ru.mu.Unlock()
+		}
+	}
+	s.stats.result(method, "ok")
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	if ru.op != nil {
+		ru.op.addAnswer(shown)
+	}
+}
+
+// trigger is a trigger_id: it may open one view within TriggerTTL.
+type trigger struct {
+	issued time.Time
+	user   string
+	op     *op
+	used   atomic.Bool
+}
+
+func (s *Server) newTrigger(user string, o *op) string {
+	now := time.Now()
+	id := strconv.FormatInt(now.UnixMilli(), 10) + "." + strconv.FormatUint(s.seq.Add(1), 10) + "." +
+		strconv.FormatUint(rand.Uint64()>>16, 16)
+	s.triggers.Store(id, &trigger{issued: now, user: user, op: o})
+	return id
+}
+
+// useTrigger exchanges a trigger_id, returning Slack's error code when it cannot be used.
+func (s *Server) useTrigger(id string) (*trigger, string) {
+	v, ok := s.triggers.Load(id)
+	if !ok {
+		if ms, err := strconv.ParseInt(strings.SplitN(id, ".", 2)[0], 10, 64); err == nil &&
+			time.Since(time.UnixMilli(ms)) > s.cfg.TriggerTTL && time.Since(time.UnixMilli(ms)) < 24*time.Hour {
+			return nil, "expired_trigger_id"
+		}
+		return nil, "invalid_trigger_id"
+	}
+	t := v.(*trigger)
+	if time.Since(t.issued) > s.cfg.TriggerTTL {
+		return nil, "expired_trigger_id"
+	}
+	if !t.used.CompareAndSwap(false, true) {
+		return nil, "exchanged_trigger_id"
+	}
+	return t, ""
+}

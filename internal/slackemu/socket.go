@@ -1,0 +1,451 @@
+package slackemu
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+)
+
+const (
+	maxLinks = 10
+	// maxAckBytes: Slack silently drops Socket Mode responses this large or larger.
+	maxAckBytes = 20480
+	// maxFrameBytes caps what a client may send at all; beyond it the link is closed
+	// instead of buffering without bound.
+	maxFrameBytes = 1 << 20
+	ticketTTL     = 5 * time.Minute
+	sendQueue     = 8192
+	writeWait     = 10 * time.Second
+)
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  32 << 10,
+	WriteBufferSize: 32 << 10,
+	// slack-go dials with "Origin: https://api.slack.com"; the default check would 403 it.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// link is one Socket Mode WebSocket. All writes of data frames go through writer;
+// control frames use WriteControl, which gorilla allows concurrently.
+type link struct {
+	s      *Server
+	id     int64
+	host   string
+	ws     *websocket.Conn
+	out    chan frame
+	done   chan struct{}
+	once   sync.Once
+	opened time.Time
+}
+
+type frame struct {
+	data       []byte
+	closeAfter bool
+}
+
+func (s *Server) apiConnectionsOpen(w http.ResponseWriter, r *http.Request) {
+	const method = "apps.connections.open"
+	auth := r.Header.Get("Authorization")
+	token, hasBearer := strings.CutPrefix(auth, "Bearer ")
+	switch {
+	case !hasBearer || token == "":
+		// A token passed only as a form parameter is refused, as Slack documents.
+		s.apiErr(w, method, "not_authed", nil)
+		return
+	case token != s.cfg.AppToken:
+		s.apiErr(w, method, "invalid_auth", nil)
+		return
+	}
+	if s.rateLimited(w, method) {
+		return
+	}
+	ticket := uuid.NewString()
+	s.tickets.Store(ticket, time.Now())
+	host := r.Host
+	if host == "" {
+		host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s.URL(), "http://"), "https://"), "/")
+	}
+	scheme := "ws"
+	if r.TLS != nil {
+		scheme = "wss"
+	}
+	s.apiOK(w, method, map[string]any{
+		"ok":  true,
+		"url": fmt.Sprintf("%s://%s/link/?ticket=%s&app_id=%s", scheme, host, ticket, s.cfg.AppID),
+	})
+}
+
+func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
+	ticket := r.URL.Query().Get("ticket")
+	v, ok := s.tickets.LoadAndDelete(ticket)
+	if !ok || time.Since(v.(time.Time)) > ticketTTL {
+		s.stats.badTickets.Add(1)
+		http.Error(w, "invalid_ticket", http.StatusUnauthorized)
+		return
+	}
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.log.Warn("websocket upgrade failed", "err", err)
+		return
+	}
+	ws.SetReadLimit(maxFrameBytes)
+	n := s.linkSeq.Add(1)
+	l := &link{
+		s: s, id: n, ws: ws, opened: time.Now(),
+		host: "applink-" + strconv.FormatInt(n, 10),
+		out:  make(chan frame, sendQueue),
+		done: make(chan struct{}),
+	}
+	lifetime := s.cfg.ConnectionLifetime
+	if r.URL.Query().Get("debug_reconnects") == "true" {
+		lifetime = 360 * time.Second
+	}
+	approx := 18060
+	if lifetime > 0 {
+		approx = int(lifetime / time.Second)
+	}
+
+	s.linkMu.Lock()
+	cur := *s.links.Load()
+	if len(cur) >= maxLinks {
+		s.linkMu.Unlock()
+		s.stats.tooManyLinks.Add(1)
+		l.out <- frame{data: s.disconnectFrame(l, "too_many_websockets"), closeAfter: true}
+		go l.writer()
+		l.readUntilClosed()
+		return
+	}
+	// hello is queued before the link is published so no envelope can overtake it.
+	hello, _ := json.Marshal(map[string]any{
+		"type":            "hello",
+		"num_connections": len(cur) + 1,
+		"debug_info": map[string]any{
+			"host":                        l.host,
+			"started":                     l.opened.UTC().Format("2006-01-02 15:04:05.000"),
+			"build_number":                54,
+			"approximate_connection_time": approx,
+		},
+		"connection_info": map[string]any{"app_id": s.cfg.AppID},
+	})
+	l.out <- frame{data: hello}
+	next := append(append(make([]*link, 0, len(cur)+1), cur...), l)
+	s.links.Store(&next)
+	s.linkMu.Unlock()
+	s.stats.linksOpened.Add(1)
+	s.changed()
+	s.log.Info("socket mode link opened", "link", l.host, "links", len(next))
+
+	go l.writer()
+	go l.pinger()
+	if lifetime > 0 {
+		go l.expire(lifetime)
+	}
+	l.reader()
+}
+
+func (s *Server) disconnectFrame(l *link, reason string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"type":       "disconnect",
+		"reason":     reason,
+		"debug_info": map[string]any{"host": l.host},
+	})
+	return b
+}
+
+// unpublish stops routing envelopes to l; it reports whether l was still routed.
+func (s *Server) unpublish(l *link) bool {
+	s.linkMu.Lock()
+	defer s.linkMu.Unlock()
+	cur := *s.links.Load()
+	for i, x := range cur {
+		if x == l {
+			next := make([]*link, 0, len(cur)-1)
+			next = append(append(next, cur[:i]...), cur[i+1:]...)
+			s.links.Store(&next)
+			s.changed()
+			return true
+		}
+	}
+	return false
+}
+
+func (l *link) close() {
+	l.once.Do(func() {
+		close(l.done)
+		_ = l.ws.Close()
+		l.s.unpublish(l)
+		l.s.log.Info("socket mode link closed", "link", l.host)
+	})
+}
+
+func (l *link) writer() {
+	for {
+		select {
+		case <-l.done:
+			return
+		case f := <-l.out:
+			_ = l.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := l.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
+				l.close()
+				return
+			}
+			if f.closeAfter {
+				_ = l.ws.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+				l.close()
+				return
+			}
+		}
+	}
+}
+
+func (l *link) pinger() {
+	t := time.NewTicker(l.s.cfg.PingInterval)
+	defer t.Stop()
+	payload := []byte("Ping from " + l.host)
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+			if err := l.ws.WriteControl(websocket.PingMessage, payload, time.Now().Add(writeWait)); err != nil {
+				l.close()
+				return
+			}
+		}
+	}
+}
+
+func (l *link) expire(lifetime time.Duration) {
+	warnAt := lifetime - 10*time.Second
+	if warnAt > 0 {
+		select {
+		case <-l.done:
+			return
+		case <-time.After(warnAt):
+		}
+		l.enqueue(frame{data: l.s.disconnectFrame(l, "warning")})
+		lifetime -= warnAt
+	}
+	select {
+	case <-l.done:
+	case <-time.After(lifetime):
+		l.s.unpublish(l)
+		l.enqueue(frame{data: l.s.disconnectFrame(l, "refresh_requested"), closeAfter: true})
+	}
+}
+
+func (l *link) enqueue(f frame) bool {
+	select {
+	case <-l.done:
+		return false
+	default:
+	}
+	select {
+	case l.out <- f:
+		return true
+	default:
+		return false
+	}
+}
+
+// reader consumes acks. A link the client stopped answering pings on is closed after
+// three ping intervals, as a real server would eventually do.
+func (l *link) reader() {
+	defer l.close()
+	grace := 3*l.s.cfg.PingInterval + 5*time.Second
+	_ = l.ws.SetReadDeadline(time.Now().Add(grace))
+	l.ws.SetPongHandler(func(string) error {
+		return l.ws.SetReadDeadline(time.Now().Add(grace))
+	})
+	for {
+		_, data, err := l.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = l.ws.SetReadDeadline(time.Now().Add(grace))
+		l.s.handleFrame(l, data)
+	}
+}
+
+// readUntilClosed drains a refused link so the close handshake can complete.
+func (l *link) readUntilClosed() {
+	defer l.close()
+	_ = l.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := l.ws.ReadMessage(); err != nil {
+			return
+		}
+	}
+}
+
+func (s *Server) handleFrame(l *link, data []byte) {
+	if len(data) >= maxAckBytes {
+		s.stats.oversizeAcks.Add(1)
+		s.log.Warn("dropped socket mode response of 20KB or more, as Slack does", "bytes", len(data), "link", l.host)
+		return
+	}
+	var ack struct {
+		EnvelopeID string          `json:"envelope_id"`
+		Payload    json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(data, &ack); err != nil || ack.EnvelopeID == "" {
+		s.stats.badFrames.Add(1)
+		s.log.Warn("unreadable frame from app", "link", l.host, "err", err)
+		return
+	}
+	s.handleAck(ack.EnvelopeID, ack.Payload, time.Now())
+}
+
+// Disconnect sends a disconnect frame with reason ("refresh_requested", "warning",
+// "link_disabled", …) on every link and then closes them. slack-go reconnects on any
+// reason.
+func (s *Server) Disconnect(reason string) {
+	s.linkMu.Lock()
+	cur := *s.links.Load()
+	empty := []*link{}
+	s.links.Store(&empty)
+	s.linkMu.Unlock()
+	s.changed()
+	for _, l := range cur {
+		if !l.enqueue(frame{data: s.disconnectFrame(l, reason), closeAfter: true}) {
+			l.close()
+		}
+	}
+}
+
+// DropConnections closes every link's TCP connection abruptly, without a frame.
+func (s *Server) DropConnections() {
+	s.linkMu.Lock()
+	cur := *s.links.Load()
+	empty := []*link{}
+	s.links.Store(&empty)
+	s.linkMu.Unlock()
+	s.changed()
+	for _, l := range cur {
+		_ = l.ws.NetConn().Close()
+		l.close()
+	}
+}
+
+// Connections is the number of links envelopes can currently be sent on.
+func (s *Server) Connections() int { return len(*s.links.Load()) }
+
+// WaitConnections waits until at least n links are open.
+func (s *Server) WaitConnections(ctx context.Context, n int) error {
+	if err := s.WaitFor(ctx, func() bool { return s.Connections() >= n }); err != nil {
+		return fmt.Errorf("slackemu: waiting for %d socket mode links (have %d): %w", n, s.Connections(), err)
+	}
+	return nil
+}
+
+// send spreads envelopes round-robin over the links. It never blocks: if no link can take
+// the frame the envelope is not delivered, which is what the caller reports.
+func (s *Server) send(data []byte) bool {
+	cur := *s.links.Load()
+	if len(cur) == 0 {
+		return false
+	}
+	start := s.rr.Add(1)
+	for i := range uint64(len(cur)) {
+		if cur[(start+i)%uint64(len(cur))].enqueue(frame{data: data}) {
+			return true
+		}
+	}
+	s.stats.queueFull.Add(1)
+	return false
+}
+
+// envelope is one delivery attempt awaiting its ack.
+type envelope struct {
+	id        string
+	op        *op
+	attempt   int
+	sent      time.Time
+	state     atomic.Int32 // envWaiting, envAcked, envExpired
+	timer     *time.Timer
+	expiredAt atomic.Int64
+}
+
+const (
+	envWaiting int32 = iota
+	envAcked
+	envExpired
+)
+
+type envelopeWire struct {
+	EnvelopeID             string          `json:"envelope_id"`
+	Type                   string          `json:"type"`
+	Payload                json.RawMessage `json:"payload"`
+	AcceptsResponsePayload bool            `json:"accepts_response_payload"`
+	RetryAttempt           *int            `json:"retry_attempt,omitempty"`
+	RetryReason            *string         `json:"retry_reason,omitempty"`
+}
+
+// deliver registers and sends one envelope for o. It returns false when no link took it.
+func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
+	e := &envelope{id: uuid.NewString(), op: o, attempt: attempt, sent: time.Now()}
+	w := envelopeWire{EnvelopeID: e.id, Type: typ, Payload: payload, AcceptsResponsePayload: typ != "events_api"}
+	if typ == "events_api" {
+		reason := ""
+		if attempt > 0 {
+			reason = "timeout"
+		}
+		w.RetryAttempt, w.RetryReason = &attempt, &reason
+	}
+	data, err := json.Marshal(w)
+	if err != nil {
+		s.log.Error("marshal envelope", "err", err)
+		return false
+	}
+	o.setEnvelope(e)
+	e.timer = time.AfterFunc(s.cfg.AckTimeout, func() { s.ackTimeout(e) })
+	s.envelopes.Store(e.id, e)
+	if !s.send(data) {
+		e.timer.Stop()
+		s.envelopes.Delete(e.id)
+		return false
+	}
+	s.stats.envelopes.Add(1)
+	return true
+}
+
+func (s *Server) handleAck(id string, payload json.RawMessage, at time.Time) {
+	v, ok := s.envelopes.Load(id)
+	if !ok {
+		s.stats.unknownAcks.Add(1)
+		return
+	}
+	e := v.(*envelope)
+	if !e.state.CompareAndSwap(envWaiting, envAcked) {
+		if e.state.Load() == envExpired {
+			s.stats.lateAcks.Add(1)
+			s.log.Warn("late ack ignored", "envelope_id", id, "late_by", at.Sub(e.sent)-s.cfg.AckTimeout)
+		} else {
+			s.stats.unknownAcks.Add(1)
+		}
+		return
+	}
+	e.timer.Stop()
+	s.envelopes.Delete(id)
+	s.stats.acked.Add(1)
+	e.op.onAck(e, payload, at)
+}
+
+func (s *Server) ackTimeout(e *envelope) {
+	if !e.state.CompareAndSwap(envWaiting, envExpired) {
+		return
+	}
+	e.expiredAt.Store(time.Now().UnixNano())
+	s.stats.ackTimeouts.Add(1)
+	e.op.onAckTimeout(e)
+}
