@@ -382,8 +382,8 @@ func (s *Server) convWire(c *conversation, numMembers bool) map[string]any {
 		"is_ext_shared": false, "is_pending_ext_shared": false, "pending_shared": []string{},
 		"context_team_id": s.cfg.TeamID, "updated": c.created * 1000, "creator": s.cfg.BotUserID,
 		"shared_team_ids": []string{s.cfg.TeamID}, "is_member": s.ws.isMember(c, s.cfg.BotUserID),
-		"topic":         map[string]any{"value": "", "creator": "", "last_set": 0},
-		"purpose":       map[string]any{"value": "", "creator": "", "last_set": 0},
+		"topic":          map[string]any{"value": "", "creator": "", "last_set": 0},
+		"purpose":        map[string]any{"value": "", "creator": "", "last_set": 0},
 		"previous_names": []string{},
 	}
 	if numMembers {
