@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +24,7 @@ import (
 	"github.com/pathbot/pathbot/internal/metrics"
 	"github.com/pathbot/pathbot/internal/migrate"
 	"github.com/pathbot/pathbot/internal/progress"
+	"github.com/pathbot/pathbot/internal/schedule"
 	"github.com/pathbot/pathbot/internal/slackbot"
 	"github.com/pathbot/pathbot/internal/store"
 )
@@ -94,6 +96,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	})
 
 	st := store.New(pool)
+	teamTZ := cfg.TeamLocation()
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionAPIURL(cfg.SlackAPIURL),
@@ -107,6 +110,30 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Thresholds: progress.Thresholds{P95: cfg.LoadtestP95, P99: cfg.LoadtestP99, Max: cfg.LoadtestMax},
 		Now:        time.Now,
 		Log:        log,
+
+		Admins:                    cfg.Admins,
+		TeamTZ:                    teamTZ,
+		DefaultLeaderboardChannel: cfg.LeaderboardChannel,
+		DefaultNudge:              describeSpec(cfg.NudgeSchedule),
+	}
+	st.Score = h.Score
+	jobs, err := schedule.New(pool, st, api, h, m, schedule.Config{
+		NudgeSpec:          cfg.NudgeSchedule,
+		LeaderboardSpec:    cfg.LeaderboardSchedule,
+		TeamTZ:             teamTZ,
+		SweepSpec:          cfg.SweepSchedule,
+		LeaderboardChannel: cfg.LeaderboardChannel,
+		RescueAfter:        cfg.JobRescueAfter,
+		Workers:            cfg.JobWorkers,
+	}, log)
+	if err != nil {
+		return err
+	}
+	h.Jobs = jobs
+	if cfg.JobsEnabled {
+		if err := jobs.Start(ctx); err != nil {
+			return err
+		}
 	}
 	bot := &slackbot.Bot{Handler: h, API: api, Log: log, Obs: observer{m}, Connections: cfg.SocketConnections}
 	hs.AddCheck(metrics.CheckSocket, func(context.Context) error {
@@ -118,6 +145,15 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 
 	log.Info("pathbot starting", "readings", len(cur.Readings), "milestones", len(cur.Milestones), "slack_api", cfg.SlackAPIURL, "connections", cfg.SocketConnections)
 	err = bot.Run(ctx, drainTimeout)
+	if cfg.JobsEnabled {
+		// River's soft stop: in-flight jobs finish; what doesn't finish in time is cancelled and
+		// rescued by another replica later.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		if serr := jobs.Stop(sctx); serr != nil {
+			log.Warn("stopping jobs", "err", serr)
+		}
+		cancel()
+	}
 	stopHealth()
 	<-healthDone
 	log.Info("pathbot stopped")
@@ -166,3 +202,17 @@ func (o observer) SocketConnected(up bool) {
 	}
 }
 func (o observer) SocketReconnect() {}
+
+// describeSpec turns the common "M H * * D" nudge spec into words for /path settings.
+func describeSpec(spec string) string {
+	var m, h int
+	var dow string
+	if n, _ := fmt.Sscanf(spec, "%d %d * * %s", &m, &h, &dow); n == 3 {
+		days := map[string]string{"0": "Sunday", "1": "Monday", "2": "Tuesday", "3": "Wednesday", "4": "Thursday", "5": "Friday", "6": "Saturday",
+			"SUN": "Sunday", "MON": "Monday", "TUE": "Tuesday", "WED": "Wednesday", "THU": "Thursday", "FRI": "Friday", "SAT": "Saturday"}
+		if d, ok := days[strings.ToUpper(dow)]; ok {
+			return fmt.Sprintf("%s %02d:%02d", d, h, m)
+		}
+	}
+	return spec
+}

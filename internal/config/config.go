@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/sethvargo/go-envconfig"
 )
 
@@ -42,6 +43,16 @@ type Config struct {
 
 	LeaderboardChannel string   `env:"LEADERBOARD_CHANNEL"`
 	Admins             []string `env:"PATHBOT_ADMINS"`
+
+	// Schedules are robfig/cron specs. Nudges fire on each member's own wall clock (their Slack
+	// time zone); the leaderboard on the team's.
+	NudgeSchedule       string        `env:"NUDGE_SCHEDULE, default=0 9 * * MON"`
+	LeaderboardSchedule string        `env:"LEADERBOARD_SCHEDULE, default=0 16 * * FRI"`
+	TeamTimezone        string        `env:"TEAM_TIMEZONE, default=UTC"`
+	SweepSchedule       string        `env:"SWEEP_SCHEDULE, default=@every 1m"`
+	JobsEnabled         bool          `env:"JOBS_ENABLED, default=true"`
+	JobWorkers          int           `env:"JOB_WORKERS, default=20"`
+	JobRescueAfter      time.Duration `env:"JOB_RESCUE_AFTER, default=5m"`
 }
 
 // Need says which groups of settings a subcommand requires.
@@ -148,10 +159,33 @@ func (c *Config) validate(need Need) error {
 	if c.LoadtestP95 > c.LoadtestP99 || c.LoadtestP99 > c.LoadtestMax {
 		bad("LOADTEST_P95", "expected LOADTEST_P95 ≤ LOADTEST_P99 ≤ LOADTEST_MAX")
 	}
+	if _, err := time.LoadLocation(c.TeamTimezone); err != nil {
+		bad("TEAM_TIMEZONE", "expected an IANA time zone such as Europe/Berlin, got %q", c.TeamTimezone)
+	}
+	for name, spec := range map[string]string{"NUDGE_SCHEDULE": c.NudgeSchedule, "LEADERBOARD_SCHEDULE": c.LeaderboardSchedule, "SWEEP_SCHEDULE": c.SweepSchedule} {
+		if _, err := cron.ParseStandard(spec); err != nil {
+			bad(name, "expected a cron spec such as \"0 9 * * MON\" or \"@every 1m\", got %q", spec)
+		}
+	}
+	if c.JobWorkers < 1 || c.JobWorkers > 1000 {
+		bad("JOB_WORKERS", "expected 1 to 1000, got %d", c.JobWorkers)
+	}
+	if c.JobRescueAfter < 10*time.Second {
+		bad("JOB_RESCUE_AFTER", "expected at least 10s, got %s", c.JobRescueAfter)
+	}
 	if c.CurriculumDir != "" && strings.TrimSpace(c.CurriculumDir) == "" {
 		bad("CURRICULUM_DIR", "expected a directory path")
 	}
 	return errors.Join(errs...)
+}
+
+// TeamLocation is TEAM_TIMEZONE, loaded (validate has checked it).
+func (c *Config) TeamLocation() *time.Location {
+	loc, err := time.LoadLocation(c.TeamTimezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Level is the slog level named by LOG_LEVEL.

@@ -3,6 +3,7 @@ package slackbot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -28,6 +29,12 @@ func (h *Handler) Action(ctx context.Context, teamID, userID, triggerID, actionI
 		r, err = h.markReading(ctx, m, triggerID, it.ID, store.StatusSkipped)
 	case ActionUndo:
 		r, err = h.undo(ctx, m, triggerID, it.ID)
+	case ActionSnooze:
+		// Rounded to the day so a double click snoozes one week, not two.
+		until := h.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 7)
+		if err = h.Store.Snooze(ctx, m, until); err == nil {
+			r = textReply(fmt.Sprintf(":zzz: Snoozed — no nudge until %s. *%s* will still be next.", until.Format("Monday, Jan 2"), esc(it.Title)))
+		}
 	default:
 		return errorReply("That button isn't supported by this version of pathbot.", "/path help"), nil
 	}
@@ -60,4 +67,24 @@ func (h *Handler) Home(ctx context.Context, teamID, userID string) (Reply, error
 		blocks = append(blocks, readingButtons(*next))
 	}
 	return Reply{Text: r.Text, Blocks: blocks}, nil
+}
+
+// Score is a member's points, readings and completed milestones by the domain rules; the store
+// calls it inside every change's transaction to keep the leaderboard's denormalised score true.
+func (h *Handler) Score(s store.Snapshot) store.Score {
+	var sc store.Score
+	var kinds []string
+	for id := range s.Done() {
+		if it, ok := h.Curriculum.Item(id); ok && it.Kind != curriculum.Milestone {
+			kinds = append(kinds, string(it.Kind))
+			sc.Readings++
+		}
+	}
+	for _, m := range progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)) {
+		if m.Done {
+			sc.Milestones = append(sc.Milestones, m.ID)
+		}
+	}
+	sc.Points = progress.Score(kinds, len(sc.Milestones))
+	return sc
 }

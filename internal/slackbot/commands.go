@@ -22,6 +22,18 @@ type Store interface {
 	Enrol(ctx context.Context, m store.Member) error
 	Snapshot(ctx context.Context, m store.Member) (store.Snapshot, error)
 	Apply(ctx context.Context, m store.Member, triggerID string, ch store.Change) (store.Result, error)
+	Settings(ctx context.Context, m store.Member) (store.Settings, error)
+	SetNudgeTime(ctx context.Context, m store.Member, weekday time.Weekday, minute int) error
+	Pause(ctx context.Context, m store.Member, until time.Time) error
+	Snooze(ctx context.Context, m store.Member, until time.Time) error
+	Resume(ctx context.Context, m store.Member) error
+	Stop(ctx context.Context, m store.Member, reason string) error
+	SetHidden(ctx context.Context, m store.Member, hidden bool) error
+	Team(ctx context.Context, teamID string) (store.Team, error)
+	SetLeaderboardChannel(ctx context.Context, teamID, channel string) error
+	SetThresholds(ctx context.Context, teamID string, th progress.Thresholds) error
+	ClearThresholds(ctx context.Context, teamID string) error
+	Leaderboard(ctx context.Context, teamID string, weekStart time.Time, loc *time.Location, limit int, me string) (store.Board, error)
 }
 
 // Profile is what the bot needs to know about a Slack user.
@@ -34,9 +46,10 @@ type Profile struct {
 	Deleted     bool
 }
 
-// Directory looks up Slack users (users.info, cached).
+// Directory looks up Slack users (users.info, cached) and channel members.
 type Directory interface {
 	Profile(ctx context.Context, userID string) (Profile, error)
+	ChannelMembers(ctx context.Context, channelID string) ([]string, error)
 }
 
 // Handler turns slash commands and button clicks into store changes and replies. It knows nothing
@@ -48,6 +61,13 @@ type Handler struct {
 	Thresholds progress.Thresholds
 	Now        func() time.Time
 	Log        *slog.Logger
+
+	Jobs   Scheduler
+	Admins []string // PATHBOT_ADMINS
+	// TeamTZ is the team's time zone: the leaderboard's week runs Monday to Sunday in it.
+	TeamTZ                    *time.Location
+	DefaultLeaderboardChannel string
+	DefaultNudge              string // the team default, for display, e.g. "Monday 09:00"
 }
 
 // errInternal is the one sentence a user sees when something broke on our side.
@@ -109,11 +129,26 @@ func (h *Handler) dispatch(ctx context.Context, m store.Member, trigger string, 
 		return h.loadtest(ctx, m, trigger, cmd.Load)
 	case command.Log:
 		return h.log(ctx, m, trigger, cmd.Entries)
+	case command.Leaderboard:
+		return h.leaderboard(ctx, m)
+	case command.Settings:
+		return h.settings(ctx, m, cmd)
+	case command.Pause:
+		return h.pause(ctx, m, cmd)
+	case command.Resume:
+		return h.resume(ctx, m)
+	case command.Stop:
+		return h.stop(ctx, m)
+	case command.Admin:
+		return h.admin(ctx, m, trigger, cmd)
 	}
 	return errorReply(fmt.Sprintf("`/path %s` isn't available in this version of pathbot.", cmd.Verb), "/path help"), nil
 }
 
 func (h *Handler) help(topic string) Reply {
+	if strings.EqualFold(topic, "points") {
+		return Reply{Text: pointsHelp(), Blocks: []slack.Block{header("/path help points"), section(pointsHelp())}}
+	}
 	if topic != "" {
 		text, ok := command.HelpFor(topic)
 		if !ok {

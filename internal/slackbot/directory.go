@@ -72,3 +72,26 @@ func (d *SlackDirectory) Profile(ctx context.Context, userID string) (Profile, e
 	d.mu.Unlock()
 	return p, nil
 }
+
+// ChannelMembers lists a channel's members (conversations.members, all pages).
+func (d *SlackDirectory) ChannelMembers(ctx context.Context, channelID string) ([]string, error) {
+	var all []string
+	cursor := ""
+	for {
+		var ids []string
+		var next string
+		err := retry(ctx, func() error {
+			var err error
+			ids, next, err = d.API.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{ChannelID: channelID, Cursor: cursor, Limit: 200})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("conversations.members %s: %w", channelID, err)
+		}
+		all = append(all, ids...)
+		if next == "" {
+			return all, nil
+		}
+		cursor = next
+	}
+}

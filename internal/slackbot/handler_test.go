@@ -22,6 +22,14 @@ type users map[string]Profile
 
 func (u users) Profile(_ context.Context, id string) (Profile, error) { return u[id], nil }
 
+func (u users) ChannelMembers(context.Context, string) ([]string, error) {
+	var ids []string
+	for id := range u {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 type bundle struct {
 	h  *Handler
 	db *store.DB

@@ -45,6 +45,8 @@ func (s *Server) botMethod(name string) apiHandler {
 		return s.apiConversationsInfo
 	case "conversations.members":
 		return s.apiConversationsMembers
+	case "conversations.history":
+		return s.apiConversationsHistory
 	case "users.info":
 		return s.apiUsersInfo
 	case "users.list":
@@ -625,4 +627,42 @@ func (s *Server) channelsFor(userID string) []*conversation {
 		}
 	}
 	return out
+}
+
+// apiConversationsHistory returns a conversation's messages newest first, as Slack does,
+// without ephemerals (they are not part of history), between oldest and latest when given.
+func (s *Server) apiConversationsHistory(w httpWriter, method string, p *params) {
+	c := s.ws.conv(p.str("channel"))
+	if c == nil {
+		s.apiErr(w, method, "channel_not_found", nil)
+		return
+	}
+	limit := 100
+	if v, err := strconv.Atoi(p.str("limit")); err == nil && v > 0 {
+		limit = min(v, 999)
+	}
+	oldest, latest := p.str("oldest"), p.str("latest")
+	inclusive := p.boolean("inclusive")
+	c.mu.Lock()
+	msgs := make([]map[string]any, 0, min(limit, len(c.msgs)))
+	hasMore := false
+	for i := len(c.msgs) - 1; i >= 0; i-- {
+		m := c.msgs[i]
+		if m.Ephemeral {
+			continue
+		}
+		if latest != "" && (m.TS > latest || (!inclusive && m.TS == latest)) {
+			continue
+		}
+		if oldest != "" && (m.TS < oldest || (!inclusive && m.TS == oldest)) {
+			break
+		}
+		if len(msgs) == limit {
+			hasMore = true
+			break
+		}
+		msgs = append(msgs, s.messageWire(m))
+	}
+	c.mu.Unlock()
+	s.apiOK(w, method, map[string]any{"ok": true, "messages": msgs, "has_more": hasMore})
 }

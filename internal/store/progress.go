@@ -168,6 +168,49 @@ func snapshot(ctx context.Context, q querier, m Member) (Snapshot, error) {
 func us(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
 func ms(v int32) time.Duration { return time.Duration(v) * time.Millisecond }
 
+// Score is a member's standing as the domain rules compute it from their progress.
+type Score struct {
+	Points     int
+	Readings   int
+	Milestones []string // ids of completed milestones
+}
+
+// Scorer computes a Score; the store calls it inside the transaction of every change so the
+// denormalised score never disagrees with the progress it was computed from.
+type Scorer func(Snapshot) Score
+
+// recordScore stores the new score and logs the change as activity: the points it gained or lost
+// and any milestone it completed.
+func recordScore(ctx context.Context, tx pgx.Tx, m Member, before, after Score) error {
+	if after.Milestones == nil {
+		after.Milestones = []string{}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE members SET points = $3, readings_done = $4, milestones_done = $5 WHERE team_id = $1 AND user_id = $2`,
+		m.TeamID, m.UserID, after.Points, after.Readings, after.Milestones)
+	had := map[string]bool{}
+	for _, id := range before.Milestones {
+		had[id] = true
+	}
+	var completed []string
+	for _, id := range after.Milestones {
+		if !had[id] {
+			completed = append(completed, id)
+		}
+	}
+	delta := after.Points - before.Points
+	if len(completed) == 0 {
+		b.Queue(`INSERT INTO activity (team_id, user_id, points) VALUES ($1, $2, $3)`, m.TeamID, m.UserID, delta)
+	}
+	for i, id := range completed {
+		if i > 0 {
+			delta = 0
+		}
+		b.Queue(`INSERT INTO activity (team_id, user_id, points, milestone) VALUES ($1, $2, $3, $4)`, m.TeamID, m.UserID, delta, id)
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
 // Change is one change to a member's progress, as asked by one command.
 type Change struct {
 	MarkReading   string // item id to mark with Status
@@ -205,6 +248,14 @@ func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) 
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("record command: %w", err)
 		}
+		var before Score
+		if !res.Duplicate && db.Score != nil {
+			// Lock the member row so concurrent changes of one member score one after the other.
+			if err := tx.QueryRow(ctx, `SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`,
+				m.TeamID, m.UserID).Scan(&before.Points, &before.Milestones); err != nil {
+				return fmt.Errorf("lock member: %w", err)
+			}
+		}
 		if !res.Duplicate {
 			changed, err := apply(ctx, tx, m, ch)
 			if err != nil {
@@ -217,6 +268,11 @@ func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) 
 			return fmt.Errorf("reload progress: %w", err)
 		}
 		res.Snapshot = s
+		if res.Changed && db.Score != nil {
+			if err := recordScore(ctx, tx, m, before, db.Score(s)); err != nil {
+				return fmt.Errorf("record score: %w", err)
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 // DB is pathbot's database.
 type DB struct {
 	pool *pgxpool.Pool
+	// Score, when set, keeps each member's denormalised score current on every change.
+	Score Scorer
 	// enrolled remembers members known to exist, so read-only commands skip the enrolment write.
 	enrolled sync.Map
 }

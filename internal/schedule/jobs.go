@@ -1,0 +1,607 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/robfig/cron/v3"
+	"github.com/slack-go/slack"
+
+	"github.com/pathbot/pathbot/internal/slackbot"
+	"github.com/pathbot/pathbot/internal/store"
+)
+
+// Composer writes the messages; slackbot.Handler is the real one.
+type Composer interface {
+	Nudge(ctx context.Context, m store.Member, marker string, now time.Time) (slackbot.Reply, bool, error)
+	LeaderboardPost(ctx context.Context, teamID, marker string, now time.Time) (slackbot.Reply, bool, error)
+	Welcome(marker string) slackbot.Reply
+}
+
+// Observer receives job outcomes, for metrics; nil records nothing.
+type Observer interface {
+	JobFinished(kind, state string, d time.Duration)
+	NudgeSent()
+	LeaderboardPosted()
+	SetNudgesOverdue(n int)
+}
+
+// Config is how the jobs run.
+type Config struct {
+	NudgeSpec          string         // team default, e.g. "0 9 * * MON", in each member's zone
+	LeaderboardSpec    string         // e.g. "0 16 * * FRI", in TeamTZ
+	TeamTZ             *time.Location // the team's zone, also the fallback for members without one
+	SweepSpec          string         // how often the sweep runs, e.g. "@every 1m"
+	LeaderboardChannel string         // default channel when a team set none
+	// RescueAfter is how long a job may run before River hands it to another worker: the bound
+	// on how long a crashed replica delays a nudge.
+	RescueAfter time.Duration
+	// ProfileMaxAge is how old a cached name and time zone may get before it is fetched again.
+	ProfileMaxAge time.Duration
+	Workers       int
+}
+
+// Jobs owns the River client and the workers.
+type Jobs struct {
+	cfg      Config
+	db       *store.DB
+	api      *slack.Client
+	compose  Composer
+	obs      Observer
+	log      *slog.Logger
+	nudge    cron.Schedule
+	board    cron.Schedule
+	river    *river.Client[pgx.Tx]
+	Now      func() time.Time
+	snoozeFn func(time.Duration) error
+}
+
+// Job kinds.
+const (
+	KindSweep       = "sweep"
+	KindNudge       = "nudge"
+	KindLeaderboard = "leaderboard"
+	KindWelcome     = "welcome"
+)
+
+// SweepArgs is the periodic sweep.
+type SweepArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SweepArgs) Kind() string { return KindSweep }
+
+// NudgeArgs is one member's nudge for one week (Key); unique by args.
+type NudgeArgs struct {
+	TeamID string `json:"team_id"`
+	UserID string `json:"user_id"`
+	Key    string `json:"key"`
+}
+
+// Kind implements river.JobArgs.
+func (NudgeArgs) Kind() string { return KindNudge }
+
+// LeaderboardArgs is one team's leaderboard post for one week (Key).
+type LeaderboardArgs struct {
+	TeamID  string `json:"team_id"`
+	Channel string `json:"channel"`
+	Key     string `json:"key"`
+}
+
+// Kind implements river.JobArgs.
+func (LeaderboardArgs) Kind() string { return KindLeaderboard }
+
+// WelcomeArgs is the enrolment DM.
+type WelcomeArgs struct {
+	TeamID string `json:"team_id"`
+	UserID string `json:"user_id"`
+}
+
+// Kind implements river.JobArgs.
+func (WelcomeArgs) Kind() string { return KindWelcome }
+
+var unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}, MaxAttempts: 12}
+
+// New builds the job system. The River client is created but not started.
+func New(pool *pgxpool.Pool, db *store.DB, api *slack.Client, compose Composer, obs Observer, cfg Config, log *slog.Logger) (*Jobs, error) {
+	if cfg.TeamTZ == nil {
+		cfg.TeamTZ = time.UTC
+	}
+	if cfg.RescueAfter == 0 {
+		cfg.RescueAfter = 5 * time.Minute
+	}
+	if cfg.ProfileMaxAge == 0 {
+		cfg.ProfileMaxAge = 24 * time.Hour
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 20
+	}
+	j := &Jobs{cfg: cfg, db: db, api: api, compose: compose, obs: obs, log: log, Now: time.Now}
+	var err error
+	if j.nudge, err = ParseSpec(cfg.NudgeSpec); err != nil {
+		return nil, fmt.Errorf("NUDGE_SCHEDULE: %w", err)
+	}
+	if j.board, err = ParseSpec(cfg.LeaderboardSpec); err != nil {
+		return nil, fmt.Errorf("LEADERBOARD_SCHEDULE: %w", err)
+	}
+	sweep, err := ParseSpec(cfg.SweepSpec)
+	if err != nil {
+		return nil, fmt.Errorf("SWEEP_SCHEDULE: %w", err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[SweepArgs]) error {
+		_, err := j.Sweep(ctx, j.Now())
+		return err
+	}))
+	river.AddWorker(workers, river.WorkFunc(j.workNudge))
+	river.AddWorker(workers, river.WorkFunc(j.workLeaderboard))
+	river.AddWorker(workers, river.WorkFunc(j.workWelcome))
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger:               log,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		JobTimeout:           cfg.RescueAfter / 2,
+		PeriodicJobs: []*river.PeriodicJob{
+			// Periodic jobs run on the elected leader only, so N replicas sweep once.
+			river.NewPeriodicJob(sweep, func() (river.JobArgs, *river.InsertOpts) {
+				return SweepArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Second}}
+			}, &river.PeriodicJobOpts{RunOnStart: true}),
+		},
+		ErrorHandler: &errorLogger{log: log},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create river client: %w", err)
+	}
+	j.river = rc
+	if obs != nil {
+		go j.observe(rc)
+	}
+	return j, nil
+}
+
+// Start starts working jobs.
+func (j *Jobs) Start(ctx context.Context) error {
+	if err := j.river.Start(ctx); err != nil {
+		return fmt.Errorf("start river: %w", err)
+	}
+	return nil
+}
+
+// Stop finishes in-flight jobs and stops (River's soft stop), giving up when ctx ends.
+func (j *Jobs) Stop(ctx context.Context) error {
+	err := j.river.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// Out of patience: cancel what is left; River rescues those jobs on another replica.
+		return j.river.StopAndCancel(context.Background())
+	}
+	return err
+}
+
+// Client exposes the River client to tests.
+func (j *Jobs) Client() *river.Client[pgx.Tx] { return j.river }
+
+func (j *Jobs) observe(rc *river.Client[pgx.Tx]) {
+	events, cancel := rc.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobSnoozed, river.EventKindJobCancelled)
+	defer cancel()
+	for ev := range events {
+		if ev == nil || ev.Job == nil {
+			continue
+		}
+		state := string(ev.Kind)
+		switch ev.Kind {
+		case river.EventKindJobCompleted:
+			state = "completed"
+		case river.EventKindJobFailed:
+			state = "failed"
+			if ev.Job.State == "discarded" {
+				state = "discarded"
+			}
+		case river.EventKindJobSnoozed:
+			state = "snoozed"
+		case river.EventKindJobCancelled:
+			state = "cancelled"
+		}
+		var d time.Duration
+		if ev.JobStats != nil {
+			d = ev.JobStats.RunDuration
+		}
+		j.obs.JobFinished(ev.Job.Kind, state, d)
+	}
+}
+
+type errorLogger struct{ log *slog.Logger }
+
+func (e *errorLogger) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	e.log.Warn("job failed; will retry", "kind", job.Kind, "attempt", job.Attempt, "err", err)
+	return nil
+}
+
+func (e *errorLogger) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	e.log.Error("job panicked", "kind", job.Kind, "panic", panicVal)
+	return nil
+}
+
+// NudgeNow enqueues one nudge outside the weekly schedule (admin nudge-now).
+func (j *Jobs) NudgeNow(ctx context.Context, m store.Member, key string) error {
+	_, err := j.river.Insert(ctx, NudgeArgs{TeamID: m.TeamID, UserID: m.UserID, Key: key}, unique)
+	if err != nil {
+		return fmt.Errorf("enqueue nudge for %s: %w", m, err)
+	}
+	return nil
+}
+
+// PostLeaderboard enqueues a leaderboard post now.
+func (j *Jobs) PostLeaderboard(ctx context.Context, teamID, channel, key string) error {
+	_, err := j.river.Insert(ctx, LeaderboardArgs{TeamID: teamID, Channel: channel, Key: key}, unique)
+	if err != nil {
+		return fmt.Errorf("enqueue leaderboard for %s: %w", teamID, err)
+	}
+	return nil
+}
+
+// Welcome enqueues the enrolment DM.
+func (j *Jobs) Welcome(ctx context.Context, m store.Member) error {
+	_, err := j.river.Insert(ctx, WelcomeArgs{TeamID: m.TeamID, UserID: m.UserID}, unique)
+	if err != nil {
+		return fmt.Errorf("enqueue welcome for %s: %w", m, err)
+	}
+	return nil
+}
+
+// memberSpec is a member's own schedule, or the team default.
+func (j *Jobs) memberSpec(t store.NudgeTarget) cron.Schedule {
+	if t.NudgeWeekday != nil && t.NudgeMinute != nil {
+		if s, err := ParseSpec(WeeklySpec(time.Weekday(*t.NudgeWeekday), *t.NudgeMinute)); err == nil {
+			return s
+		}
+	}
+	return j.nudge
+}
+
+// SweepResult says what one sweep did.
+type SweepResult struct {
+	Scheduled   int
+	Enqueued    []NudgeArgs
+	Skipped     int // due while paused
+	Leaderboard []LeaderboardArgs
+}
+
+const batch = 500
+
+// Sweep does one round of scheduling as of now: fetch missing or stale time zones, give new
+// members a next nudge time, enqueue due nudges and leaderboards. It is safe to run concurrently
+// (rows are claimed with SKIP LOCKED, jobs are unique) though River runs it on the leader only.
+func (j *Jobs) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
+	var res SweepResult
+	teams, err := j.db.Teams(ctx)
+	if err != nil {
+		return res, err
+	}
+	for _, t := range teams {
+		if err := j.syncProfiles(ctx, t.ID); err != nil {
+			// Nudges still go out in the fallback zone; log and carry on.
+			j.log.Warn("could not refresh names and time zones", "team", t.ID, "err", err)
+		}
+	}
+	for {
+		targets, err := j.db.Unscheduled(ctx, batch)
+		if err != nil {
+			return res, err
+		}
+		next := make([]time.Time, len(targets))
+		for i, t := range targets {
+			next[i] = Next(j.memberSpec(t), now, Location(t.TZ, j.cfg.TeamTZ))
+		}
+		if err := j.db.SetNextNudges(ctx, targets, next); err != nil {
+			return res, err
+		}
+		res.Scheduled += len(targets)
+		if len(targets) < batch {
+			break
+		}
+	}
+	for {
+		n, err := j.db.ClaimDue(ctx, now, batch, func(tx pgx.Tx, due []store.NudgeTarget) ([]time.Time, error) {
+			next := make([]time.Time, len(due))
+			var params []river.InsertManyParams
+			for i, t := range due {
+				loc := Location(t.TZ, j.cfg.TeamTZ)
+				// A bot that was down catches up with one late nudge, not a burst of old ones.
+				next[i] = Next(j.memberSpec(t), maxTime(t.Due, now), loc)
+				if t.PausedUntil != nil && t.Due.Before(*t.PausedUntil) {
+					res.Skipped++
+					continue
+				}
+				args := NudgeArgs{TeamID: t.TeamID, UserID: t.UserID, Key: WeekKey(t.Due, loc)}
+				params = append(params, river.InsertManyParams{Args: args, InsertOpts: unique})
+				res.Enqueued = append(res.Enqueued, args)
+			}
+			if len(params) > 0 {
+				if _, err := j.river.InsertManyTx(ctx, tx, params); err != nil {
+					return nil, fmt.Errorf("enqueue nudges: %w", err)
+				}
+			}
+			return next, nil
+		})
+		if err != nil {
+			return res, err
+		}
+		if n < batch {
+			break
+		}
+	}
+	for _, t := range teams {
+		due := t.NextLeaderboardAt
+		if due != nil && due.After(now) {
+			continue
+		}
+		from := now
+		if due != nil {
+			from = maxTime(*due, now)
+		}
+		next := Next(j.board, from, j.cfg.TeamTZ)
+		var args LeaderboardArgs
+		_, err := j.db.ClaimLeaderboard(ctx, t.ID, due, next, func(tx pgx.Tx) error {
+			ch := t.LeaderboardChannel
+			if ch == "" {
+				ch = j.cfg.LeaderboardChannel
+			}
+			if ch == "" {
+				j.log.Warn("no leaderboard channel; set LEADERBOARD_CHANNEL or use /path admin leaderboard-channel", "team", t.ID)
+				return nil
+			}
+			args = LeaderboardArgs{TeamID: t.ID, Channel: ch, Key: WeekKey(*due, j.cfg.TeamTZ)}
+			_, err := j.river.InsertTx(ctx, tx, args, unique)
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+		if args.Key != "" {
+			res.Leaderboard = append(res.Leaderboard, args)
+		}
+	}
+	if j.obs != nil {
+		if n, err := j.db.Overdue(ctx, now, time.Hour); err == nil {
+			j.obs.SetNudgesOverdue(n)
+		}
+	}
+	return res, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// syncProfiles refreshes display names and time zones of a team's members whose cached copy is
+// missing or stale: users.info for a few, users.list (far fewer calls) for many.
+func (j *Jobs) syncProfiles(ctx context.Context, teamID string) error {
+	stale, err := j.db.StaleProfiles(ctx, teamID, j.cfg.ProfileMaxAge)
+	if err != nil || stale == 0 {
+		return err
+	}
+	var users []slack.User
+	err = retrySlack(ctx, func() error {
+		var err error
+		users, err = j.api.GetUsersContext(ctx, slack.GetUsersOptionLimit(200))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("users.list: %w", err)
+	}
+	ps := make([]store.Profile, 0, len(users))
+	for _, u := range users {
+		name := u.Profile.DisplayName
+		if name == "" {
+			name = u.RealName
+		}
+		if name == "" {
+			name = u.Name
+		}
+		ps = append(ps, store.Profile{UserID: u.ID, DisplayName: name, TZ: u.TZ, Gone: u.Deleted})
+	}
+	return j.db.UpdateProfiles(ctx, teamID, ps)
+}
+
+// retrySlack waits out a few 429s (for calls made inside the sweep, where snoozing is not an
+// option because the sweep itself is periodic).
+func retrySlack(ctx context.Context, f func() error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = f(); err == nil {
+			return nil
+		}
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(rl.RetryAfter):
+		}
+	}
+	return err
+}
+
+// permanent are Slack errors after which messaging this person cannot succeed.
+var permanent = map[string]bool{
+	"user_not_found": true, "account_inactive": true, "cannot_dm_bot": true, "user_disabled": true,
+	"user_not_visible": true, "channel_not_found": true, "is_archived": true, "not_in_channel": true,
+	"restricted_action": true, "missing_scope": true, "invalid_auth": false,
+}
+
+// classify maps a Slack error to what River should do: snooze on 429, stop on permanent errors,
+// retry with backoff otherwise.
+func classify(err error) (snooze time.Duration, perm bool) {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return max(rl.RetryAfter, time.Second), false
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && permanent[se.Err] {
+		return 0, true
+	}
+	return 0, false
+}
+
+func slackCode(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return err.Error()
+}
+
+// deliver sends one proactive message at most once under (kind, team, key): the record is made
+// before sending, and a retry that finds it pending looks for the marker in the channel's history
+// before sending again.
+func (j *Jobs) deliver(ctx context.Context, kind, teamID, key string, channel func() (string, error), compose func(marker string) (slackbot.Reply, bool, error)) error {
+	d, err := j.db.ClaimDelivery(ctx, kind, teamID, key)
+	if err != nil {
+		return err
+	}
+	if d.Status != "pending" {
+		return nil // sent, skipped or failed before: never again
+	}
+	marker := markerFor(kind, key)
+	reply, ok, err := compose(marker)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return j.db.FinishDelivery(ctx, kind, teamID, key, "skipped", "", "", "nothing to send")
+	}
+	ch, err := channel()
+	if err != nil {
+		return j.fail(ctx, kind, teamID, key, err)
+	}
+	if !d.Fresh {
+		ts, found, err := j.findSent(ctx, ch, marker, d.CreatedAt)
+		if err != nil {
+			return j.fail(ctx, kind, teamID, key, err)
+		}
+		if found {
+			return j.db.FinishDelivery(ctx, kind, teamID, key, "sent", ch, ts, "found in history after a retry")
+		}
+	}
+	_, ts, err := j.api.PostMessageContext(ctx, ch, slack.MsgOptionText(reply.Text, false), slack.MsgOptionBlocks(reply.Blocks...))
+	if err != nil {
+		return j.fail(ctx, kind, teamID, key, err)
+	}
+	return j.db.FinishDelivery(ctx, kind, teamID, key, "sent", ch, ts, "")
+}
+
+// fail turns a Slack error into the job's outcome.
+func (j *Jobs) fail(ctx context.Context, kind, teamID, key string, err error) error {
+	snooze, perm := classify(err)
+	switch {
+	case snooze > 0:
+		return river.JobSnooze(snooze)
+	case perm:
+		if ferr := j.db.FinishDelivery(ctx, kind, teamID, key, "failed", "", "", slackCode(err)); ferr != nil {
+			return ferr
+		}
+		return river.JobCancel(fmt.Errorf("%s %s/%s: %w", kind, teamID, key, err))
+	}
+	return fmt.Errorf("%s %s/%s: %w", kind, teamID, key, err)
+}
+
+func markerFor(kind, key string) string {
+	return "pathbot-" + kind + "-" + strings.NewReplacer(":", "-", " ", "-").Replace(key)
+}
+
+// findSent looks for a message carrying marker posted since the delivery was first claimed.
+func (j *Jobs) findSent(ctx context.Context, channel, marker string, since time.Time) (string, bool, error) {
+	oldest := fmt.Sprintf("%d.000000", since.Add(-time.Minute).Unix())
+	h, err := j.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Oldest: oldest, Limit: 200})
+	if err != nil {
+		return "", false, fmt.Errorf("conversations.history: %w", err)
+	}
+	for _, m := range h.Messages {
+		for _, b := range m.Blocks.BlockSet {
+			if b.ID() == marker {
+				return m.Timestamp, true, nil
+			}
+		}
+	}
+	return "", false, nil
+}
+
+// dm opens (or recalls) a member's DM channel with the bot.
+func (j *Jobs) dm(ctx context.Context, m store.Member) (string, error) {
+	s, err := j.db.Settings(ctx, m)
+	if err == nil && s.DMChannel != "" {
+		return s.DMChannel, nil
+	}
+	ch, _, _, err := j.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{m.UserID}, ReturnIM: true})
+	if err != nil {
+		return "", err
+	}
+	if err := j.db.SetDMChannel(ctx, m, ch.ID); err != nil {
+		return "", err
+	}
+	return ch.ID, nil
+}
+
+func (j *Jobs) workNudge(ctx context.Context, job *river.Job[NudgeArgs]) error {
+	a := job.Args
+	m := store.Member{TeamID: a.TeamID, UserID: a.UserID}
+	err := j.deliver(ctx, KindNudge, a.TeamID, a.UserID+":"+a.Key,
+		func() (string, error) { return j.dm(ctx, m) },
+		func(marker string) (slackbot.Reply, bool, error) {
+			s, err := j.db.Settings(ctx, m)
+			if errors.Is(err, store.ErrNotEnrolled) || (err == nil && s.Stopped) {
+				return slackbot.Reply{}, false, nil
+			}
+			if err != nil {
+				return slackbot.Reply{}, false, err
+			}
+			return j.compose.Nudge(ctx, m, marker, j.Now())
+		})
+	var cancel *river.JobCancelError
+	if errors.As(err, &cancel) {
+		// Slack says this person can't be messaged: stop nudging them, and say why.
+		if serr := j.db.Stop(ctx, m, "Slack: "+slackCode(cancel)); serr != nil {
+			return serr
+		}
+		j.log.Warn("stopped nudging a member", "team", a.TeamID, "user", a.UserID, "reason", slackCode(cancel))
+	}
+	if err == nil && j.obs != nil {
+		j.obs.NudgeSent()
+	}
+	return err
+}
+
+func (j *Jobs) workLeaderboard(ctx context.Context, job *river.Job[LeaderboardArgs]) error {
+	a := job.Args
+	err := j.deliver(ctx, KindLeaderboard, a.TeamID, a.Key,
+		func() (string, error) { return a.Channel, nil },
+		func(marker string) (slackbot.Reply, bool, error) {
+			return j.compose.LeaderboardPost(ctx, a.TeamID, marker, j.Now())
+		})
+	if err == nil && j.obs != nil {
+		j.obs.LeaderboardPosted()
+	}
+	return err
+}
+
+func (j *Jobs) workWelcome(ctx context.Context, job *river.Job[WelcomeArgs]) error {
+	a := job.Args
+	m := store.Member{TeamID: a.TeamID, UserID: a.UserID}
+	return j.deliver(ctx, KindWelcome, a.TeamID, a.UserID,
+		func() (string, error) { return j.dm(ctx, m) },
+		func(marker string) (slackbot.Reply, bool, error) { return j.compose.Welcome(marker), true, nil })
+}
