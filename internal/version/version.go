@@ -41,7 +41,9 @@ func fillFromBuildInfo(bi *debug.BuildInfo) {
 	}
 }
 
-// String is the one line that `pathbot version` prints and that the logs carry at start-up.
+// String describes the build in one line, such as "v1.2.3 (commit abc1234, built
+// 2026-01-02T03:04:05Z, go1.26.8)", for `pathbot version` and the start-up log. It leaves out the
+// program name so that callers can put it where they like.
 func String() string {
 	commit, date := Commit, Date
 	if commit == "" {
@@ -50,5 +52,5 @@ func String() string {
 	if date == "" {
 		date = "unknown"
 	}
-	return fmt.Sprintf("pathbot %s (commit %s, built %s, %s)", Version, commit, date, runtime.Version())
+	return fmt.Sprintf("%s (commit %s, built %s, %s)", Version, commit, date, runtime.Version())
 }

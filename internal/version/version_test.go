@@ -18,7 +18,7 @@ func set(t *testing.T, v, c, d string) {
 
 func TestStringWithLinkerValues(t *testing.T) {
 	set(t, "v1.2.3", "abc1234", "2026-01-02T03:04:05Z")
-	want := "pathbot v1.2.3 (commit abc1234, built 2026-01-02T03:04:05Z, " + runtime.Version() + ")"
+	want := "v1.2.3 (commit abc1234, built 2026-01-02T03:04:05Z, " + runtime.Version() + ")"
 	if got := String(); got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
@@ -27,7 +27,7 @@ func TestStringWithLinkerValues(t *testing.T) {
 func TestStringWithDefaults(t *testing.T) {
 	set(t, "dev", "", "")
 	got := String()
-	if !strings.HasPrefix(got, "pathbot dev (commit unknown, built unknown, ") {
+	if !strings.HasPrefix(got, "dev (commit unknown, built unknown, ") {
 		t.Errorf("String() = %q", got)
 	}
 }
