@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -70,15 +71,27 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	healthDone := make(chan error, 1)
 	go func() { healthDone <- hs.Run(healthCtx) }()
 
+	// Until the pool exists the checks fail, so /readyz says not-ready while Postgres is awaited.
+	var poolRef atomic.Pointer[pgxpool.Pool]
+	notYet := func(context.Context) error { return errors.New("starting: database not connected yet") }
+	hs.AddCheck(metrics.CheckDB, func(ctx context.Context) error {
+		if p := poolRef.Load(); p != nil {
+			return p.Ping(ctx)
+		}
+		return notYet(ctx)
+	})
+	hs.AddCheck(metrics.CheckMigrations, notYet)
+	hs.AddCheck(metrics.CheckSocket, notYet)
+
 	pool, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	poolRef.Store(pool)
 	if err := m.WatchPool(reg, pool.Stat); err != nil {
 		return fmt.Errorf("watch pool: %w", err)
 	}
-	hs.AddCheck(metrics.CheckDB, func(ctx context.Context) error { return pool.Ping(ctx) })
 	if cfg.MigrateOnStart {
 		if err := migrate.Up(ctx, cfg.DatabaseURL, log); err != nil {
 			return err
