@@ -2,6 +2,8 @@ package config
 
 import (
 	"context"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -78,5 +80,21 @@ func TestAPIURLGetsTrailingSlash(t *testing.T) {
 	}
 	if c.SlackAPIURL != "http://127.0.0.1:3000/api/" {
 		t.Fatalf("SlackAPIURL = %q", c.SlackAPIURL)
+	}
+}
+
+// TestEnvExampleDocumentsEveryVariable keeps .env.example (and so the README's table) complete.
+func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ty := reflect.TypeOf(Config{})
+	for i := 0; i < ty.NumField(); i++ {
+		name, _, _ := strings.Cut(ty.Field(i).Tag.Get("env"), ",")
+		if !strings.Contains(string(raw), "\n"+name+"=") {
+			t.Errorf(".env.example does not document %s", name)
+		}
 	}
 }
