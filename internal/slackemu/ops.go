@@ -19,8 +19,8 @@ const verificationToken = "emulatorVerificationToken0"
 // Error holds what Slack would show for a failure ("dispatch_failed" when the ack missed
 // the deadline, "invalid_blocks" when the ack payload was refused, …); errors that are
 // the emulator's own, such as an unknown user, start with "emulator:". Answered reports
-// whether an answer arrived: for slash commands a message from the ack payload or a
-// response_url post; for clicks any visible effect (response_url, a bot message or update
+// whether an answer arrived: for slash commands a message from the ack payload, a
+// response_url post or a modal opened with the trigger_id; for clicks any visible effect (response_url, a bot message or update
 // in that conversation visible to the user, a view opened or updated); for view
 // submissions the ack.
 type Result struct {
@@ -305,7 +305,7 @@ func (s *Server) startSlash(o *op, payload []byte) {
 
 // SlashCommand runs command (e.g. "/path") with text as userID in channelID ("" for the
 // user's DM with the bot) and waits for the answer: the ack payload's message, else the
-// first response_url post. It returns early with Result.Error "dispatch_failed" when the
+// first response_url post or a modal opened with its trigger_id. It returns early with Result.Error "dispatch_failed" when the
 // ack misses AckTimeout, and with Answered false after an empty ack and AnswerTimeout of
 // silence. If ctx ends first it returns what was seen so far and ctx's error.
 func (s *Server) SlashCommand(ctx context.Context, userID, channelID, command, text string) (*Result, error) {

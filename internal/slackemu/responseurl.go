@@ -193,6 +193,9 @@ func (s *Server) useTrigger(id string) (*trigger, string) {
 		return nil, "invalid_trigger_id"
 	}
 	t := v.(*trigger)
+	if t.used.Load() {
+		return nil, "exchanged_trigger_id"
+	}
 	if time.Since(t.issued) > s.cfg.TriggerTTL {
 		return nil, "expired_trigger_id"
 	}

