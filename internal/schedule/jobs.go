@@ -33,6 +33,7 @@ type Observer interface {
 	NudgeSent()
 	LeaderboardPosted()
 	SetNudgesOverdue(n int)
+	SetJobsQueued(counts map[string]int)
 }
 
 // Config is how the jobs run.
@@ -373,6 +374,9 @@ func (j *Jobs) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 	if j.obs != nil {
 		if n, err := j.db.Overdue(ctx, now, time.Hour); err == nil {
 			j.obs.SetNudgesOverdue(n)
+		}
+		if q, err := j.db.QueuedJobs(ctx); err == nil {
+			j.obs.SetJobsQueued(q)
 		}
 	}
 	return res, nil

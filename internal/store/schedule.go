@@ -258,9 +258,33 @@ func (db *DB) CountDeliveries(ctx context.Context, kind string) (map[string]int,
 // not going out on schedule.
 func (db *DB) Overdue(ctx context.Context, now time.Time, late time.Duration) (int, error) {
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE stopped_at IS NULL AND next_nudge_at < $1`, now.Add(-late)).Scan(&n)
+	// Not yet enqueued (the sweep is behind), or enqueued but not sent (workers are behind or
+	// Slack keeps refusing).
+	err := db.pool.QueryRow(ctx, `SELECT
+	        (SELECT count(*) FROM members WHERE stopped_at IS NULL AND next_nudge_at < $1) +
+	        (SELECT count(*) FROM deliveries WHERE kind = 'nudge' AND status = 'pending' AND created_at < $1)`,
+		now.Add(-late)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count overdue nudges: %w", err)
 	}
 	return n, nil
+}
+
+// QueuedJobs counts River jobs waiting to run (available, retryable or scheduled), by kind.
+func (db *DB) QueuedJobs(ctx context.Context) (map[string]int, error) {
+	rows, err := db.pool.Query(ctx, `SELECT kind, count(*) FROM river_job
+	    WHERE state IN ('available', 'retryable', 'scheduled') GROUP BY kind`)
+	if err != nil {
+		return nil, fmt.Errorf("count queued jobs: %w", err)
+	}
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
 }
