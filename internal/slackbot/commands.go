@@ -174,7 +174,10 @@ func verbs() []string {
 	return v
 }
 
-var mentionRE = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(\|[^>]*)?>$`)
+var (
+	mentionRE = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(\|[^>]*)?>$`)
+	userIDRE  = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
+)
 
 func (h *Handler) status(ctx context.Context, m store.Member, who string) (Reply, error) {
 	name := ""
@@ -183,7 +186,7 @@ func (h *Handler) status(ctx context.Context, m store.Member, who string) (Reply
 		if sm := mentionRE.FindStringSubmatch(who); sm != nil {
 			id = sm[1]
 		}
-		if strings.HasPrefix(id, "@") || !regexp.MustCompile(`^[UW][A-Z0-9]+$`).MatchString(id) {
+		if strings.HasPrefix(id, "@") || !userIDRE.MatchString(id) {
 			return errorReply("Please mention your teammate so Slack links the name.", "/path status @teammate"), nil
 		}
 		if id != m.UserID {
