@@ -52,8 +52,17 @@ func LoadCurriculum(cfg *config.Config) (*curriculum.Curriculum, error) {
 	return curriculum.Embedded()
 }
 
-// Run is `pathbot serve`: it runs until ctx ends.
-func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+// Services are the running parts, handed to hooks (pathbot dev wires the emulator's dev buttons
+// to the job system through one).
+type Services struct {
+	Jobs  *schedule.Jobs
+	Store *store.DB
+	Bot   *slackbot.Bot
+}
+
+// Run is `pathbot serve`: it runs until ctx ends. Hooks run once everything is built, before the
+// bot connects.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...func(Services)) error {
 	cur, err := LoadCurriculum(cfg)
 	if err != nil {
 		return err
@@ -149,6 +158,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 	bot := &slackbot.Bot{Handler: h, API: api, Log: log, Obs: observer{m}, Connections: cfg.SocketConnections}
+	for _, hook := range hooks {
+		hook(Services{Jobs: jobs, Store: st, Bot: bot})
+	}
 	hs.AddCheck(metrics.CheckSocket, func(context.Context) error {
 		if !bot.Connected() {
 			return errors.New("socket mode not connected")

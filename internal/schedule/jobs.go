@@ -609,3 +609,22 @@ func (j *Jobs) workWelcome(ctx context.Context, job *river.Job[WelcomeArgs]) err
 		func() (string, error) { return j.dm(ctx, m) },
 		func(marker string) (slackbot.Reply, bool, error) { return j.compose.Welcome(marker), true, nil })
 }
+
+// NudgeAll sends every enrolled, not stopped member of a team a nudge now, once per key.
+func (j *Jobs) NudgeAll(ctx context.Context, teamID, key string) (int, error) {
+	members, err := j.db.ActiveMembers(ctx, teamID)
+	if err != nil {
+		return 0, err
+	}
+	params := make([]river.InsertManyParams, 0, len(members))
+	for _, m := range members {
+		params = append(params, river.InsertManyParams{Args: NudgeArgs{TeamID: m.TeamID, UserID: m.UserID, Key: key}, InsertOpts: unique})
+	}
+	if len(params) == 0 {
+		return 0, nil
+	}
+	if _, err := j.river.InsertMany(ctx, params); err != nil {
+		return 0, fmt.Errorf("enqueue nudges for team %s: %w", teamID, err)
+	}
+	return len(params), nil
+}

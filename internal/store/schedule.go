@@ -288,3 +288,16 @@ func (db *DB) QueuedJobs(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// ActiveMembers lists a team's members who have not stopped nudges.
+func (db *DB) ActiveMembers(ctx context.Context, teamID string) ([]Member, error) {
+	rows, err := db.pool.Query(ctx, `SELECT team_id, user_id FROM members WHERE team_id = $1 AND stopped_at IS NULL ORDER BY user_id`, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("list members of %s: %w", teamID, err)
+	}
+	ms, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
+	if err != nil {
+		return nil, fmt.Errorf("list members of %s: %w", teamID, err)
+	}
+	return ms, nil
+}
