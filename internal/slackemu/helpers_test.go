@@ -45,7 +45,7 @@ type testBot struct {
 	hellos    []socketmode.Request
 }
 
-func startBot(t *testing.T, s *Server, handle func(b *testBot, evt socketmode.Event), opts ...socketmode.Option) *testBot {
+func startBot(t testing.TB, s *Server, handle func(b *testBot, evt socketmode.Event), opts ...socketmode.Option) *testBot {
 	t.Helper()
 	api := botAPI(s)
 	opts = append([]socketmode.Option{socketmode.OptionLog(log.New(io.Discard, "", 0))}, opts...)
@@ -93,7 +93,7 @@ func (b *testBot) connections() int {
 	return b.connected
 }
 
-func (b *testBot) ack(t *testing.T, evt socketmode.Event, payload ...any) {
+func (b *testBot) ack(t testing.TB, evt socketmode.Event, payload ...any) {
 	t.Helper()
 	if err := b.sm.Ack(*evt.Request, payload...); err != nil {
 		t.Errorf("ack: %v", err)

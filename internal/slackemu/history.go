@@ -2,6 +2,7 @@ package slackemu
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -58,10 +59,13 @@ func (s *Server) appendMessage(c *conversation, m Message) Message {
 	c.mu.Lock()
 	m.TS = s.nextTS()
 	c.msgs = append(c.msgs, m)
+	added := int64(1)
 	if limit := s.cfg.HistoryLimit; len(c.msgs) > limit+limit/4 {
+		added -= int64(len(c.msgs) - limit)
 		c.msgs = append(c.msgs[:0:0], c.msgs[len(c.msgs)-limit:]...)
 	}
 	c.mu.Unlock()
+	s.msgTotal.Add(added)
 	s.changed()
 	s.watch.notify(s, m)
 	return m
@@ -107,9 +111,45 @@ func (s *Server) deleteMessage(c *conversation, ts string) bool {
 	}
 	c.mu.Unlock()
 	if i >= 0 {
+		s.msgTotal.Add(-1)
 		s.changed()
 	}
 	return i >= 0
+}
+
+// trimHistory forgets the workspace's oldest messages until keep remain. Timestamps are
+// globally increasing, so the oldest across conversations are those below one cutoff.
+func (s *Server) trimHistory(keep int) {
+	s.ws.mu.RLock()
+	convs := make([]*conversation, 0, len(s.ws.convs))
+	for _, c := range s.ws.convs {
+		convs = append(convs, c)
+	}
+	s.ws.mu.RUnlock()
+	var all []string
+	for _, c := range convs {
+		c.mu.Lock()
+		for i := range c.msgs {
+			all = append(all, c.msgs[i].TS)
+		}
+		c.mu.Unlock()
+	}
+	if len(all) <= keep {
+		return
+	}
+	slices.Sort(all)
+	cutoff := all[len(all)-keep]
+	var removed int64
+	for _, c := range convs {
+		c.mu.Lock()
+		if i := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].TS >= cutoff }); i > 0 {
+			c.msgs = append(c.msgs[:0:0], c.msgs[i:]...)
+			removed += int64(i)
+		}
+		c.mu.Unlock()
+	}
+	s.msgTotal.Add(-removed)
+	s.changed()
 }
 
 // Messages returns a conversation's history, oldest first, including every user's

@@ -112,7 +112,13 @@ func (o *op) finish(mut func(*Result)) {
 	done := o.done
 	o.done = nil
 	keys := o.watchKeys
+	ru := o.rurl
 	o.mu.Unlock()
+	if ru != nil {
+		ru.mu.Lock()
+		ru.op = nil
+		ru.mu.Unlock()
+	}
 	if len(keys) > 0 {
 		o.s.watch.remove(o, keys)
 	}
@@ -317,7 +323,10 @@ func (s *Server) SlashCommand(ctx context.Context, userID, channelID, command, t
 }
 
 // SlashCommandAsync is SlashCommand without blocking, for open-loop load generation. done
-// is called exactly once, from another goroutine, with Sent, AckedAt and AnsweredAt set.
+// is called exactly once with Sent, AckedAt and AnsweredAt set: normally from one of the
+// emulator's goroutines (so it must not block: it may be holding up a link's reader), or
+// before SlashCommandAsync returns when the command cannot be sent at all (unknown user
+// or channel; Result.Error then starts with "emulator:").
 func (s *Server) SlashCommandAsync(userID, channelID, command, text string, done func(*Result)) {
 	o, payload, err := s.prepareSlash(userID, channelID, command, text)
 	if err != nil {

@@ -17,14 +17,15 @@ const maxResponseURLUses = 5
 
 // responseURL is one response_url: usable maxResponseURLUses times within ResponseURLTTL.
 type responseURL struct {
-	created time.Time
-	user    string
-	channel string
-	op      *op
+	created    time.Time
+	user       string
+	channel    string
+	forCommand bool
 
 	mu     sync.Mutex
 	uses   int
 	origTS string // the message replace_original and delete_original act on
+	op     *op    // cleared when the op finishes, so a kept URL does not keep the op
 }
 
 // newResponseURL issues a response_url for o. The id starts with its creation time so an
@@ -32,12 +33,15 @@ type responseURL struct {
 func (s *Server) newResponseURL(o *op, user, channel, origTS string) string {
 	now := time.Now()
 	id := strconv.FormatInt(now.UnixMilli(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36)
-	ru := &responseURL{created: now, user: user, channel: channel, op: o, origTS: origTS}
+	ru := &responseURL{created: now, user: user, channel: channel, op: o, origTS: origTS, forCommand: o != nil && o.kind == kindSlash}
 	if o != nil {
 		o.rurl = ru
 	}
 	s.responseURLs.Store(id, ru)
 	base := s.URL()
+	if p := s.botBase.Load(); p != nil {
+		base = *p
+	}
 	if base == "" {
 		base = "http://slackemu.invalid/"
 	}
@@ -126,7 +130,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ru.uses++
-	orig := ru.origTS
+	orig, owner := ru.origTS, ru.op
 	ru.mu.Unlock()
 
 	c := s.ws.conv(ru.channel)
@@ -153,7 +157,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		}
 		msg = s.appendMessage(c, msg)
 		shown = &msg
-		if ru.op != nil && ru.op.kind == kindSlash {
+		if ru.forCommand {
 			ru.mu.Lock()
 			ru.origTS = msg.TS
 			ru.mu.Unlock()
@@ -161,8 +165,8 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	}
 	s.stats.result(method, "ok")
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-	if ru.op != nil {
-		ru.op.addAnswer(shown)
+	if owner != nil {
+		owner.addAnswer(shown)
 	}
 }
 

@@ -48,11 +48,14 @@ type Config struct {
 	// disconnect 10 s before, then "refresh_requested" and a close. Links opened with
 	// debug_reconnects=true live 360 s regardless. Zero keeps links open indefinitely.
 	ConnectionLifetime time.Duration
-	// HistoryLimit caps the messages kept per conversation; older ones are dropped so a
-	// long load test does not grow without bound. Default 10000.
+	// HistoryLimit caps the messages kept per conversation, and MaxMessages those kept in
+	// the whole workspace; the oldest are forgotten so a long load test does not grow
+	// without bound. Defaults 10000 and 200000.
 	HistoryLimit int
-	// PublicURL is the base URL the bot uses to reach the emulator, used in response_url
-	// and (when the request has no Host) the WebSocket URL. Defaults to the listen address.
+	MaxMessages  int
+	// PublicURL is the base URL the bot uses to reach the emulator, used in response_urls.
+	// By default it is the address the bot used for its last apps.connections.open, else
+	// the listen address.
 	PublicURL string
 	// Links are shown in the web UI's header bar, e.g. {"metrics": "http://127.0.0.1:9090/metrics"}.
 	Links map[string]string
@@ -98,6 +101,9 @@ func (c *Config) setDefaults() {
 	if c.HistoryLimit <= 0 {
 		c.HistoryLimit = 10000
 	}
+	if c.MaxMessages <= 0 {
+		c.MaxMessages = 200000
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -118,6 +124,9 @@ type Server struct {
 	log  *slog.Logger
 	mux  *http.ServeMux
 	base atomic.Pointer[string]
+	// botBase is the emulator's address as the bot last dialled it (from
+	// apps.connections.open), so response_urls work when the bot runs in a container.
+	botBase atomic.Pointer[string]
 
 	httpMu  sync.Mutex
 	httpSrv *http.Server
@@ -141,9 +150,10 @@ type Server struct {
 	limits limiter
 	stats  counters
 
-	tsLast  atomic.Int64
-	seq     atomic.Uint64
-	version atomic.Uint64
+	tsLast   atomic.Int64
+	msgTotal atomic.Int64
+	seq      atomic.Uint64
+	version  atomic.Uint64
 
 	devMu      sync.Mutex
 	devActions []devAction
@@ -306,6 +316,9 @@ func (s *Server) janitor() {
 				}
 				return true
 			})
+			if int(s.msgTotal.Load()) > s.cfg.MaxMessages {
+				s.trimHistory(s.cfg.MaxMessages * 9 / 10)
+			}
 			if tick%15 == 0 {
 				s.responseURLs.Range(func(k, v any) bool {
 					if now.Sub(v.(*responseURL).created) > s.cfg.ResponseURLTTL {

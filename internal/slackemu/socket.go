@@ -71,6 +71,13 @@ func (s *Server) apiConnectionsOpen(w http.ResponseWriter, r *http.Request) {
 	ticket := uuid.NewString()
 	s.tickets.Store(ticket, time.Now())
 	host := r.Host
+	if host != "" && s.cfg.PublicURL == "" {
+		u := "http://" + host + "/"
+		if r.TLS != nil {
+			u = "https://" + host + "/"
+		}
+		s.botBase.Store(&u)
+	}
 	if host == "" {
 		host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s.URL(), "http://"), "https://"), "/")
 	}

@@ -289,3 +289,34 @@ func TestSustainedMethodLimit(t *testing.T) {
 		t.Errorf("calls %d, results %v", s.Calls("chat.postMessage"), s.Stats().APIResults["chat.postMessage"])
 	}
 }
+
+func TestHistoryIsBounded(t *testing.T) {
+	t.Parallel()
+	s := startEmu(t, Config{HistoryLimit: 8, MaxMessages: 12})
+	api := botAPI(s)
+	var last string
+	for i := range 30 {
+		ch := GeneralChannelID
+		if i%2 == 1 {
+			ch = LeaderboardChannelID
+		}
+		_, ts, err := api.PostMessage(ch, slack.MsgOptionText("msg", false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = ts
+	}
+	if n := len(s.Messages(GeneralChannelID)); n > 10 {
+		t.Errorf("#general keeps %d messages, want at most HistoryLimit plus slack", n)
+	}
+	err := s.WaitFor(testCtx(t, 5*time.Second), func() bool {
+		return len(s.Messages(GeneralChannelID))+len(s.Messages(LeaderboardChannelID)) <= 12
+	})
+	if err != nil {
+		t.Fatalf("workspace history not trimmed to MaxMessages: %v", err)
+	}
+	lb := s.Messages(LeaderboardChannelID)
+	if len(lb) == 0 || lb[len(lb)-1].TS != last {
+		t.Errorf("newest message lost: %+v", lb)
+	}
+}

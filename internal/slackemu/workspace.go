@@ -291,9 +291,21 @@ var tzLabels = map[string][2]string{
 	"UTC":                 {"Universal Coordinated Time", "Universal Coordinated Time"},
 }
 
+// locations caches time.LoadLocation, which parses zone data on every call and would
+// otherwise dominate users.info under load.
+var locations sync.Map // name -> *time.Location, or nil for unknown names
+
 func tzInfo(name string, t time.Time) (string, int) {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
+	v, ok := locations.Load(name)
+	if !ok {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			loc = nil
+		}
+		v, _ = locations.LoadOrStore(name, loc)
+	}
+	loc, _ := v.(*time.Location)
+	if loc == nil {
 		return "", 0
 	}
 	lt := t.In(loc)

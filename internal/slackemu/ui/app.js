@@ -94,6 +94,25 @@ function splitOnce(s, sep) {
   return i < 0 ? [s, ""] : [s.slice(0, i), s.slice(i + 1)];
 }
 
+// Slack shows :shortcodes: as emoji. These are the ones pathbot sends plus a few common ones;
+// an unknown name stays as typed, as it does in Slack.
+const EMOJI = {
+  "+1": "👍", "-1": "👎", alarm_clock: "⏰", arrow_forward: "▶️", books: "📚", bulb: "💡",
+  busts_in_silhouette: "👥", calendar: "📅", chart_with_upwards_trend: "📈", dart: "🎯",
+  envelope: "✉️", eyes: "👀", fast_forward: "⏩", fire: "🔥", heart: "❤️",
+  heavy_check_mark: "✔️", leftwards_arrow_with_hook: "↩️", memo: "📝", outbox_tray: "📤",
+  pager: "📟", rocket: "🚀", see_no_evil: "🙈", seedling: "🌱", smile: "😄", sparkles: "✨",
+  star: "⭐", straight_ruler: "📏", tada: "🎉", thinking_face: "🤔", trophy: "🏆", warning: "⚠️",
+  wave: "👋", white_check_mark: "✅", white_large_square: "⬜", x: "❌", zzz: "💤",
+};
+
+// emojify turns known :shortcodes: in escaped text into emoji; hold keeps the markup away
+// from the bold and italic rules that run afterwards.
+function emojify(s, hold) {
+  return s.replace(/:([a-z0-9_+-]+):/g, (m, name) =>
+    Object.hasOwn(EMOJI, name) ? hold(`<span class="emoji" title=":${name}:">${EMOJI[name]}</span>`) : m);
+}
+
 function mrkdwn(text) {
   const slots = [];
   const hold = (html) => `\u0000${slots.push(html) - 1}\u0000`;
@@ -102,6 +121,7 @@ function mrkdwn(text) {
   s = s.replace(/`([^`\n]+)`/g, (_, code) => hold(`<code>${esc(decodeEntities(code))}</code>`));
   s = s.replace(/<([^<>\n]+)>/g, (_, tok) => hold(renderToken(tok)));
   s = esc(decodeEntities(s));
+  s = emojify(s, hold);
   s = s.replace(/(^|[\s(>])\*([^*\n]+)\*(?=$|[\s).,!?:;<])/g, "$1<b>$2</b>");
   s = s.replace(/(^|[\s(>])_([^_\n]+)_(?=$|[\s).,!?:;<])/g, "$1<i>$2</i>");
   s = s.replace(/(^|[\s(>])~([^~\n]+)~(?=$|[\s).,!?:;<])/g, "$1<s>$2</s>");
@@ -113,7 +133,7 @@ function mrkdwn(text) {
 function textObj(t) {
   if (!t) return "";
   if (t.type === "mrkdwn") return mrkdwn(t.text);
-  return esc(t.text);
+  return t.emoji === false ? esc(t.text) : emojify(esc(t.text), (html) => html);
 }
 
 // ---------- Block Kit ----------
