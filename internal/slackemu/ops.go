@@ -20,9 +20,9 @@ const verificationToken = "emulatorVerificationToken0"
 // the deadline, "invalid_blocks" when the ack payload was refused, …); errors that are
 // the emulator's own, such as an unknown user, start with "emulator:". Answered reports
 // whether an answer arrived: for slash commands a message from the ack payload, a
-// response_url post or a modal opened with the trigger_id; for clicks any visible effect (response_url, a bot message or update
-// in that conversation visible to the user, a view opened or updated); for view
-// submissions the ack.
+// response_url post or a modal opened with the trigger_id; for clicks any visible effect
+// (a response_url post, a bot message or update in that conversation visible to the
+// user, a view opened or updated); for view submissions the ack.
 type Result struct {
 	EnvelopeID string
 	Acked      bool
@@ -107,7 +107,7 @@ func (o *op) finish(mut func(*Result)) {
 		o.answerTimer.Stop()
 	}
 	res := o.res
-	// The op stays reachable from its response_url for half an hour; keep it small.
+	// Timers and triggers may still reach the op for a while; keep what they hold small.
 	o.res = Result{EnvelopeID: res.EnvelopeID, Acked: res.Acked}
 	done := o.done
 	o.done = nil
@@ -216,7 +216,7 @@ func (o *op) onAckTimeout(e *envelope) {
 	default:
 		s.stats.dispatchFailed.Add(1)
 		if o.channel != "" {
-			s.systemLine(o.channel, o.user, "pathbot did not respond to your action (dispatch_failed)")
+			s.systemLine(o.channel, o.user, s.cfg.BotName+" did not respond to your action (dispatch_failed)")
 		}
 		o.finish(func(r *Result) { r.Error = "dispatch_failed" })
 	}
@@ -260,7 +260,7 @@ type slashPayload struct {
 	TriggerID           string `json:"trigger_id"`
 }
 
-func (s *Server) teamDomain() string { return domainOf(s.cfg.TeamName) }
+func (s *Server) teamDomain() string { return s.domain }
 
 // prepareSlash checks that userID may run a command in channelID ("" means the bot DM).
 func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []byte, error) {
@@ -311,9 +311,10 @@ func (s *Server) startSlash(o *op, payload []byte) {
 
 // SlashCommand runs command (e.g. "/path") with text as userID in channelID ("" for the
 // user's DM with the bot) and waits for the answer: the ack payload's message, else the
-// first response_url post or a modal opened with its trigger_id. It returns early with Result.Error "dispatch_failed" when the
-// ack misses AckTimeout, and with Answered false after an empty ack and AnswerTimeout of
-// silence. If ctx ends first it returns what was seen so far and ctx's error.
+// first response_url post or a modal opened with its trigger_id. It returns with
+// Result.Error "dispatch_failed" when the ack misses AckTimeout (or no link is open), and
+// with Answered false after an empty ack and AnswerTimeout of silence. If ctx ends first
+// it returns what was seen so far and ctx's error.
 func (s *Server) SlashCommand(ctx context.Context, userID, channelID, command, text string) (*Result, error) {
 	o, payload, err := s.prepareSlash(userID, channelID, command, text)
 	if err != nil {

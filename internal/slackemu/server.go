@@ -120,10 +120,11 @@ const (
 // Server is one emulated workspace with one installed app. All methods are safe for
 // concurrent use.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	mux  *http.ServeMux
-	base atomic.Pointer[string]
+	cfg    Config
+	domain string // team domain, derived from TeamName
+	log    *slog.Logger
+	mux    *http.ServeMux
+	base   atomic.Pointer[string]
 	// botBase is the emulator's address as the bot last dialled it (from
 	// apps.connections.open), so response_urls work when the bot runs in a container.
 	botBase atomic.Pointer[string]
@@ -168,6 +169,7 @@ func New(cfg Config) *Server {
 	cfg.setDefaults()
 	s := &Server{
 		cfg:    cfg,
+		domain: domainOf(cfg.TeamName),
 		log:    cfg.Logger.With("component", "slackemu"),
 		closed: make(chan struct{}),
 	}

@@ -391,10 +391,14 @@ function renderMessages(d) {
   if (key === state.messagesKey) return;
   state.messagesKey = key;
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  // A conversation opens at its newest message, as in Slack; later renders keep the reader's
+  // place unless they were already at the bottom.
+  const opened = box.dataset.channel !== d.channel;
+  box.dataset.channel = d.channel || "";
   const ch = (d.channels || []).find((c) => c.id === d.channel);
   $("#conv-header").textContent = ch ? (ch.kind === "im" ? ch.name : "#" + ch.name) : "";
   box.replaceChildren(...(d.messages || []).map((m) => renderMessage(m, d)));
-  if (atBottom) box.scrollTop = box.scrollHeight;
+  if (atBottom || opened) box.scrollTop = box.scrollHeight;
 }
 
 function renderMessage(m, d) {
