@@ -201,7 +201,7 @@ func modal(title string, blocks ...slack.Block) slack.ModalViewRequest {
 
 func TestViewsPublishAndTriggers(t *testing.T) {
 	t.Parallel()
-	s := startEmu(t, Config{TriggerTTL: 500 * time.Millisecond})
+	s := startEmu(t, Config{TriggerTTL: time.Second})
 	triggers := make(chan string, 4)
 	bot := startBot(t, s, func(b *testBot, evt socketmode.Event) {
 		if evt.Type == socketmode.EventTypeSlashCommand {
@@ -233,7 +233,7 @@ func TestViewsPublishAndTriggers(t *testing.T) {
 	m := modal("Set a goal", section("What will you finish this week?"))
 	s.SlashCommandAsync("U0GRACE", "", "/path", "goal", func(*Result) {})
 	stale := <-triggers
-	time.Sleep(600 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	_, err = bot.api.OpenView(stale, m)
 	slackErr(t, err, "expired_trigger_id")
 	_, err = bot.api.OpenView("12345.67890.abcdef", m)

@@ -169,7 +169,7 @@ func TestUnackedSlashCommandIsDispatchFailed(t *testing.T) {
 	if res.Error != "dispatch_failed" || res.Acked || res.Answered {
 		t.Fatalf("result = %+v, want dispatch_failed", res)
 	}
-	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
+	if d := time.Since(start); d < 300*time.Millisecond || d > 5*time.Second {
 		t.Errorf("failed after %v, want about the 300ms AckTimeout", d)
 	}
 	hist := s.Messages(s.DMChannel("U0ASHA"))
@@ -335,8 +335,8 @@ func TestPingIntervalKeepsSlackGoConnected(t *testing.T) {
 	// The client's watchdog is a few server intervals long so that a busy test machine
 	// delaying one ping does not count as a dead link.
 	s := startEmu(t, Config{PingInterval: 150 * time.Millisecond})
-	bot := startBot(t, s, nil, socketmode.OptionPingInterval(450*time.Millisecond))
-	time.Sleep(1500 * time.Millisecond) // more than three of the client's watchdog intervals
+	bot := startBot(t, s, nil, socketmode.OptionPingInterval(600*time.Millisecond))
+	time.Sleep(2 * time.Second) // more than three of the client's watchdog intervals
 	if bot.connections() != 1 || s.Stats().LinksOpened != 1 || s.Connections() != 1 {
 		t.Fatalf("bot reconnected: connected events %d, links opened %d", bot.connections(), s.Stats().LinksOpened)
 	}
@@ -351,7 +351,7 @@ func TestPingIntervalKeepsSlackGoConnected(t *testing.T) {
 
 func TestUnackedEventIsRedelivered(t *testing.T) {
 	t.Parallel()
-	s := startEmu(t, Config{AckTimeout: 200 * time.Millisecond, EventRetryDelays: []time.Duration{0, 50 * time.Millisecond}})
+	s := startEmu(t, Config{AckTimeout: 500 * time.Millisecond, EventRetryDelays: []time.Duration{0, 50 * time.Millisecond}})
 	attempts := make(chan socketmode.Request, 4)
 	var home *slackevents.AppHomeOpenedEvent
 	var mu sync.Mutex
@@ -363,7 +363,7 @@ func TestUnackedEventIsRedelivered(t *testing.T) {
 		mu.Lock()
 		home = parseHome(evt)
 		mu.Unlock()
-		if evt.Request.RetryAttempt == 1 {
+		if evt.Request.RetryAttempt > 0 {
 			b.ack(t, evt)
 		}
 	})
