@@ -29,7 +29,6 @@ type User struct {
 type userRec struct {
 	User
 	derivedTZ bool
-	updated   int64
 }
 
 type convKind int
@@ -73,7 +72,7 @@ func (w *workspace) init(s *Server) {
 	w.users[s.cfg.BotUserID] = &userRec{User: User{
 		ID: s.cfg.BotUserID, Name: s.cfg.BotName, RealName: s.cfg.BotName, DisplayName: s.cfg.BotName,
 		IsBot: true,
-	}, updated: now}
+	}}
 	w.order = append(w.order, s.cfg.BotUserID)
 	w.addConvLocked(&conversation{id: LeaderboardChannelID, name: "path-leaderboard", created: now, members: []string{s.cfg.BotUserID}})
 	w.addConvLocked(&conversation{id: GeneralChannelID, name: "general", created: now, general: true, members: []string{s.cfg.BotUserID}})
@@ -146,7 +145,7 @@ func (s *Server) AddUser(u User) {
 	if u.RealName == "" {
 		u.RealName = u.Name
 	}
-	rec := &userRec{User: u, derivedTZ: u.TZ != "" && u.TZLabel == "" && u.TZOffset == 0, updated: time.Now().Unix()}
+	rec := &userRec{User: u, derivedTZ: u.TZ != "" && u.TZLabel == "" && u.TZOffset == 0}
 	if _, exists := w.users[u.ID]; !exists {
 		w.order = append(w.order, u.ID)
 		for _, id := range []string{GeneralChannelID, LeaderboardChannelID} {
@@ -172,7 +171,7 @@ func (s *Server) SetUser(u User) {
 	if u.Name == "" {
 		u.Name = w.users[u.ID].Name
 	}
-	w.users[u.ID] = &userRec{User: u, derivedTZ: u.TZ != "" && u.TZLabel == "" && u.TZOffset == 0, updated: time.Now().Unix()}
+	w.users[u.ID] = &userRec{User: u, derivedTZ: u.TZ != "" && u.TZLabel == "" && u.TZOffset == 0}
 	w.mu.Unlock()
 	s.changed()
 }
