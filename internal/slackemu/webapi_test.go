@@ -320,3 +320,31 @@ func TestHistoryIsBounded(t *testing.T) {
 		t.Errorf("newest message lost: %+v", lb)
 	}
 }
+
+func TestConversationsHistorySkipsEphemerals(t *testing.T) {
+	t.Parallel()
+	s := startEmu(t, Config{})
+	api := botAPI(s)
+	var stamps []string
+	for _, text := range []string{"one", "two", "three"} {
+		_, ts, err := api.PostMessage(LeaderboardChannelID, slack.MsgOptionText(text, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stamps = append(stamps, ts)
+	}
+	if _, err := api.PostEphemeral(LeaderboardChannelID, "U0ASHA", slack.MsgOptionText("secret", false)); err != nil {
+		t.Fatal(err)
+	}
+	h, err := api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: LeaderboardChannelID, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Messages) != 2 || h.Messages[0].Text != "three" || h.Messages[1].Text != "two" || !h.HasMore {
+		t.Errorf("history = %+v (has_more %v)", h.Messages, h.HasMore)
+	}
+	h, err = api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: LeaderboardChannelID, Oldest: stamps[0]})
+	if err != nil || len(h.Messages) != 2 || h.Messages[1].Timestamp != stamps[1] {
+		t.Errorf("history after the first message = %+v, %v", h, err)
+	}
+}
