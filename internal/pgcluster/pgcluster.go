@@ -167,6 +167,16 @@ func (s *server) run(ctx context.Context, opt Options, h hooks) (int, error) {
 	if err := s.acct.ensureTraversable(s.dir, s.logger); err != nil {
 		return 0, err
 	}
+	if err := s.settlePrevious(ctx); err != nil {
+		return 0, err
+	}
+	// Checked only now, as the server settlePrevious stopped may have held it, and before the
+	// slow initdb so that a taken port fails fast.
+	if opt.Port != 0 {
+		if err := portFree(opt.Port); err != nil {
+			return 0, err
+		}
+	}
 	if err := s.initdb(ctx, opt.Durable); err != nil {
 		return 0, err
 	}
@@ -175,15 +185,6 @@ func (s *server) run(ctx context.Context, opt Options, h hooks) (int, error) {
 	}
 	if err := s.prepareLog(); err != nil {
 		return 0, err
-	}
-	if err := s.settlePrevious(ctx); err != nil {
-		return 0, err
-	}
-	// Checked only now: the server settlePrevious just stopped may have been the one holding it.
-	if opt.Port != 0 {
-		if err := portFree(opt.Port); err != nil {
-			return 0, err
-		}
 	}
 	for attempt := 1; ; attempt++ {
 		port := opt.Port

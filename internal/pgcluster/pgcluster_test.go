@@ -24,7 +24,8 @@ import (
 )
 
 // golden is one initialized, stopped cluster that seededDir copies, so that tests about what
-// happens on a later start pay for initdb once per run instead of once each.
+// happens on a later start pay for initdb once per run instead of once each. Creating it is the
+// test of starting in an empty directory: every test using seededDir fails if that fails.
 var golden struct {
 	once sync.Once
 	dir  string
@@ -178,7 +179,7 @@ func TestFindBinariesNoneInstalledSaysHowToInstall(t *testing.T) {
 
 func TestStartStopRestartReusesData(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "cluster")
+	dir := seededDir(t) // the golden cluster's creation covers starting from nothing
 	c := startTest(t, Options{Dir: dir})
 	conn := connect(t, c.URL("postgres"))
 	ctx := testContext(t)
@@ -274,7 +275,7 @@ func TestExplicitBusyPortIsAnError(t *testing.T) {
 	}
 	defer busy.Close()
 	port := busy.Addr().(*net.TCPAddr).Port
-	c, err := Start(testContext(t), Options{Dir: seededDir(t), Port: port})
+	c, err := Start(testContext(t), Options{Dir: t.TempDir(), Port: port})
 	if err == nil {
 		_ = c.Stop()
 		t.Fatalf("Start on busy port %d succeeded", port)
