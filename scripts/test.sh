@@ -14,6 +14,9 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== postgres for the database tests"
+./scripts/ensure-postgres.sh
+
 echo "== browser for the UI tests"
 ./scripts/ensure-chromium.sh
 
