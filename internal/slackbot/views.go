@@ -92,18 +92,20 @@ func statusView(c *curriculum.Curriculum, s store.Snapshot, ms []progress.Milest
 	if name != "" {
 		title = name + "'s senior engineer path"
 	}
-	var byKind []string
+	// One pass over the readings (ReadingsOf copies; this runs on every /path status).
+	have, of := map[curriculum.Kind]int{}, map[curriculum.Kind]int{}
 	total := 0
-	for _, k := range curriculum.ReadingKinds {
-		items := c.ReadingsOf(k)
-		n := 0
-		for _, it := range items {
-			if done[it.ID] {
-				n++
-			}
+	for i := range c.Readings {
+		it := &c.Readings[i]
+		of[it.Kind]++
+		if done[it.ID] {
+			have[it.Kind]++
+			total++
 		}
-		total += n
-		byKind = append(byKind, fmt.Sprintf("%s %d/%d", kindLabel(k), n, len(items)))
+	}
+	byKind := make([]string, 0, len(curriculum.ReadingKinds))
+	for _, k := range curriculum.ReadingKinds {
+		byKind = append(byKind, fmt.Sprintf("%s %d/%d", kindLabel(k), have[k], of[k]))
 	}
 	msDone := 0
 	var fields []*slack.TextBlockObject
