@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pathbot/pathbot/internal/loadtest"
+)
+
+// loadtestCmd is `pathbot loadtest`: the real bot, as a child process, driven through the Slack
+// emulator at a fixed arrival rate. The report goes to stdout (text, or JSON with -json) and
+// progress to stderr; the exit status is non-zero when any request failed or the database does
+// not hold exactly the writes that were answered as saved.
+func loadtestCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: pathbot loadtest [flags]
+
+Starts Postgres (DATABASE_URL on this machine, else a throwaway durable cluster), the Slack
+emulator and `+"`pathbot serve`"+` as a child process, sends /path commands open-loop at -rate per
+second from -users simulated members, and reports ack and answer latency percentiles, failures,
+the bot's CPU and peak memory, and whether the database holds exactly the answered writes.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	rate := fs.Float64("rate", 5000, "requests per second")
+	duration := fs.Duration("duration", 60*time.Second, "how long to measure")
+	warmup := fs.Duration("warmup", 5*time.Second, "load before measuring, not reported (0 for none)")
+	users := fs.Int("users", 10_000, "simulated members")
+	connections := fs.Int("connections", 0, "the bot's Socket Mode connections, 1-10 (default: $SOCKET_CONNECTIONS, else 1)")
+	findMax := fs.Bool("find-max", false, "step the rate up and report the highest one passing -max-p99 with no failures")
+	steps := fs.String("steps", "", "comma-separated rates for -find-max (default 1000,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000)")
+	stepDuration := fs.Duration("step-duration", 12*time.Second, "how long each -find-max step lasts")
+	maxP99 := fs.Duration("max-p99", 50*time.Millisecond, "the p99 response latency a -find-max step must stay within")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	bin := fs.String("bot", "", "pathbot binary to run as the bot (default: this executable)")
+	seed := fs.Uint64("seed", 1, "seed of the command mix")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator and emulator (this process, not the bot) to `file`")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	var botEnv envFlags
+	fs.Var(&botEnv, "bot-env", "`KEY=VALUE` added to the bot's environment only, e.g. DB_MAX_CONNS=8 or GOMAXPROCS=1 (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	opt := loadtest.Options{
+		Rate: *rate, Duration: *duration, Warmup: *warmup, Users: *users, Connections: *connections,
+		FindMax: *findMax, StepDuration: *stepDuration, MaxP99: *maxP99,
+		BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"), Seed: *seed,
+	}
+	if len(botEnv) > 0 {
+		opt.Env = append(os.Environ(), botEnv...)
+	}
+	if *warmup == 0 {
+		opt.Warmup = -1 // the package reads zero as "default"
+	}
+	if *steps != "" {
+		for _, s := range strings.Split(*steps, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				return fmt.Errorf("-steps: %q is not a rate", s)
+			}
+			opt.Steps = append(opt.Steps, v)
+		}
+	}
+	if !*quiet {
+		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	rep, err := loadtest.Run(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	} else {
+		fmt.Print(rep.Text())
+	}
+	return rep.Err()
+}
+
+// envFlags collects repeated -bot-env KEY=VALUE flags.
+type envFlags []string
+
+func (e *envFlags) String() string { return strings.Join(*e, " ") }
+
+func (e *envFlags) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
