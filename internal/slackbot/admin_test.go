@@ -27,7 +27,9 @@ func (j *jobsSpy) NudgeNow(_ context.Context, m store.Member, key string) error 
 func (j *jobsSpy) PostLeaderboard(_ context.Context, team, ch, key string) error {
 	return j.record("board " + ch)
 }
-func (j *jobsSpy) Welcome(_ context.Context, m store.Member) error { return j.record("welcome " + m.UserID) }
+func (j *jobsSpy) Welcome(_ context.Context, m store.Member) error {
+	return j.record("welcome " + m.UserID)
+}
 
 func TestNonAdminChangesNothing(t *testing.T) {
 	t.Parallel()
