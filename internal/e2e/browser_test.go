@@ -77,7 +77,10 @@ type page struct {
 
 func openPage(t *testing.T, browser context.Context, h *harness) *page {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser)
+	// A browser context of its own isolates the tab's storage, and disposing of it at the end
+	// closes the sockets Chromium keeps (or opens ahead of time) to this emulator, which would
+	// otherwise hold up the emulator's graceful shutdown.
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	p := &page{t: t, tab: tab}
 	// The first action opens the tab, which then lives as long as the context it ran with, so

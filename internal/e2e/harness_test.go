@@ -144,9 +144,12 @@ type botProcess struct {
 	stderr *syncBuffer
 	exited chan struct{}
 	err    error // cmd.Wait's, valid once exited is closed
+	// ended is set by a test that stopped or killed the bot itself.
+	ended bool
 }
 
-func startBot(t *testing.T, emu *slackemu.Server, db string) *botProcess {
+// startBot starts `pathbot serve`; env entries override the defaults below.
+func startBot(t *testing.T, emu *slackemu.Server, db string, env ...string) *botProcess {
 	t.Helper()
 	cmd := exec.Command(pathbotBin, "serve")
 	// Later entries win, so the machine's own DATABASE_URL or LOG_LEVEL cannot leak in.
@@ -160,6 +163,7 @@ func startBot(t *testing.T, emu *slackemu.Server, db string) *botProcess {
 		"LOG_LEVEL=debug",
 		"LEADERBOARD_CHANNEL="+slackemu.LeaderboardChannelID,
 	)
+	cmd.Env = append(cmd.Env, env...)
 	b := &botProcess{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout = b.stderr
 	cmd.Stderr = b.stderr
@@ -203,7 +207,9 @@ func startBot(t *testing.T, emu *slackemu.Server, db string) *botProcess {
 func (b *botProcess) stop(t *testing.T) {
 	select {
 	case <-b.exited:
-		t.Errorf("the bot exited on its own during the test: %v", b.err)
+		if !b.ended {
+			t.Errorf("the bot exited on its own during the test: %v", b.err)
+		}
 	default:
 		_ = b.cmd.Process.Signal(syscall.SIGTERM)
 		select {
