@@ -151,7 +151,7 @@ func Start(ctx context.Context, opt Options) (*Env, error) {
 	e.cancel = cancel
 	go func() {
 		defer close(e.botDone)
-		e.botErr = app.Run(botCtx, &cfg, log)
+		e.botErr = app.Run(botCtx, &cfg, log, e.devButtons)
 	}()
 
 	if err := e.waitConnected(ctx); err != nil {
@@ -307,4 +307,21 @@ func (e *Env) shutdown() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// devButtons puts the proactive half within a click in the web UI: nudges and the leaderboard
+// normally wait for their weekly schedule.
+func (e *Env) devButtons(s app.Services) {
+	team := e.Emulator.Config().TeamID
+	e.Emulator.AddDevAction("Send everyone's weekly nudge now", func(ctx context.Context) error {
+		_, err := s.Jobs.NudgeAll(ctx, team, "dev-"+time.Now().Format("150405.000"))
+		return err
+	})
+	e.Emulator.AddDevAction("Post the leaderboard now", func(ctx context.Context) error {
+		return s.Jobs.PostLeaderboard(ctx, team, slackemu.LeaderboardChannelID, "dev-"+time.Now().Format("150405.000"))
+	})
+	e.Emulator.AddDevAction("Run the scheduler sweep now", func(ctx context.Context) error {
+		_, err := s.Jobs.Sweep(ctx, time.Now())
+		return err
+	})
 }

@@ -233,3 +233,51 @@ func TestStartNamesATakenAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestDevButtonsSendNudgesAndTheLeaderboard clicks the web UI's dev buttons: the enrolled user gets
+// a nudge in their DM and the leaderboard appears in #path-leaderboard, without waiting a week.
+func TestDevButtonsSendNudgesAndTheLeaderboard(t *testing.T) {
+	t.Parallel()
+	env := start(t, context.Background(), devenv.Options{DatabaseURL: pgtest.NewDatabase(t)})
+	slash(t, env, "done tail-at-scale") // enrols Asha with some points
+
+	var state struct {
+		DevActions []string `json:"dev_actions"`
+	}
+	if err := json.Unmarshal([]byte(get(t, env.URL+"/ui/state")), &state); err != nil {
+		t.Fatal(err)
+	}
+	click := func(label string) {
+		t.Helper()
+		for i, l := range state.DevActions {
+			if l == label {
+				body, _ := json.Marshal(map[string]any{"index": i})
+				resp, err := http.Post(env.URL+"/ui/dev-action", "application/json", bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("%s: status %d", label, resp.StatusCode)
+				}
+				return
+			}
+		}
+		t.Fatalf("no dev button %q in %v", label, state.DevActions)
+	}
+	click("Send everyone's weekly nudge now")
+	click("Post the leaderboard now")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	emu := env.Emulator
+	err := emu.WaitFor(ctx, func() bool {
+		dm := emu.Messages(emu.DMChannel("U0ASHA"))
+		board := emu.Messages(slackemu.LeaderboardChannelID)
+		return len(dm) > 0 && strings.Contains(string(dm[len(dm)-1].Blocks), "Snooze a week") &&
+			len(board) > 0 && strings.Contains(string(board[len(board)-1].Blocks), "leaderboard")
+	})
+	if err != nil {
+		t.Fatalf("no nudge in Asha's DM or no leaderboard post: %v", err)
+	}
+}
