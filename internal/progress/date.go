@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -79,22 +80,12 @@ func (d Date) After(o Date) bool { return d.Compare(o) > 0 }
 func (d Date) Compare(o Date) int {
 	switch {
 	case d.Year != o.Year:
-		return cmpInt(d.Year, o.Year)
+		return cmp.Compare(d.Year, o.Year)
 	case d.Month != o.Month:
-		return cmpInt(int(d.Month), int(o.Month))
+		return cmp.Compare(int(d.Month), int(o.Month))
 	default:
-		return cmpInt(d.Day, o.Day)
+		return cmp.Compare(d.Day, o.Day)
 	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Weekday is the day of the week d falls on.

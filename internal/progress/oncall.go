@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -95,7 +96,7 @@ type span struct{ from, to int64 }
 // unionLen counts the days covered by at least one span. Merging sorted intervals rather
 // than marking days in a set keeps the cost independent of how long the ranges are.
 func unionLen(spans []span) int64 {
-	slices.SortFunc(spans, func(a, b span) int { return cmpInt64(a.from, b.from) })
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.from, b.from) })
 	var total int64
 	cur, open := span{}, false
 	for _, s := range spans {
@@ -113,16 +114,6 @@ func unionLen(spans []span) int64 {
 		total += cur.to - cur.from + 1
 	}
 	return total
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func evalOncall(shifts []Shift) MilestoneStatus {
