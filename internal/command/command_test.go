@@ -389,22 +389,3 @@ func TestUsageErrorError(t *testing.T) {
 		})
 	}
 }
-
-func TestEditDistance(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"status", "status", 0}, {"stauts", "status", 1}, {"statu", "status", 1}, {"sttaus", "status", 1},
-		{"", "abc", 3}, {"kitten", "sitting", 3}, {"ca", "abc", 3}, {"ünï", "uni", 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.a+"/"+tt.b, func(t *testing.T) {
-			t.Parallel()
-			if got := editDistance(tt.a, tt.b); got != tt.want {
-				t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-			}
-		})
-	}
-}

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"github.com/pathbot/pathbot/internal/typo"
 	"net/url"
 	"regexp"
 	"strings"
@@ -179,7 +180,7 @@ func closest[T any](word string, options map[string]T) (T, bool) {
 	}
 	bestDist, bestKey := 1<<30, ""
 	for k, v := range options {
-		d := editDistance(word, k)
+		d := typo.Distance(word, k)
 		// Ties go to the alphabetically first spelling so the suggestion never depends on
 		// map order.
 		if d < bestDist || (d == bestDist && k < bestKey) {
@@ -191,32 +192,4 @@ func closest[T any](word string, options map[string]T) (T, bool) {
 		allowed = 2
 	}
 	return best, bestDist <= allowed
-}
-
-// editDistance is the optimal-string-alignment distance: insertions, deletions,
-// substitutions and swaps of neighbours each cost one, so "stauts" is one away from
-// "status".
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

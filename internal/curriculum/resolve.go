@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/pathbot/pathbot/internal/typo"
 	"slices"
 	"strconv"
 	"strings"
@@ -144,11 +145,11 @@ func (c *Curriculum) suggest(nq string) []Item {
 
 	var cands []scored
 	for _, e := range c.search {
-		s := scored{item: e.item, idDist: editDistance(compact, strings.ReplaceAll(e.id, " ", ""))}
+		s := scored{item: e.item, idDist: typo.Distance(compact, strings.ReplaceAll(e.id, " ", ""))}
 		for _, qw := range qwords {
 			best := -1
 			for _, w := range e.words {
-				d := editDistance(qw, w)
+				d := typo.Distance(qw, w)
 				if len([]rune(qw)) >= 3 && strings.HasPrefix(w, qw) {
 					d = 0
 				}
@@ -239,28 +240,6 @@ func containsWords(hay, phrase string) bool {
 
 func hasWordWithPrefix(words []string, prefix string) bool {
 	return slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, prefix) })
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 func ids(items []Item) []string {

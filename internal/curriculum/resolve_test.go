@@ -161,23 +161,3 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
-
-func TestEditDistance(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0},
-		{"dynamo", "dynamo", 0},
-		{"dynamoo", "dynamo", 1},
-		{"kitten", "sitting", 3},
-		{"andré", "andre", 1},
-		{"", "abc", 3},
-	}
-	for _, tt := range tests {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
