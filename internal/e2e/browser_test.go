@@ -78,8 +78,8 @@ type page struct {
 func openPage(t *testing.T, browser context.Context, h *harness) *page {
 	t.Helper()
 	// A browser context of its own isolates the tab's storage, and disposing of it at the end
-	// closes the sockets Chromium keeps (or opens ahead of time) to this emulator, which would
-	// otherwise hold up the emulator's graceful shutdown.
+	// closes the sockets Chromium keeps to this emulator; an unused one it opened ahead of time
+	// held up the emulator's graceful shutdown past its 2 s.
 	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	p := &page{t: t, tab: tab}
