@@ -316,10 +316,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		g.settle(ctx)
 	}
 	if opt.FindMax {
-		rep.FindMax = g.findMax(ctx, opt, runPhase)
-		for _, s := range rep.FindMax.Steps {
-			rep.Phases = append(rep.Phases, s)
-		}
+		rep.FindMax, rep.Phases = g.findMax(ctx, opt, runPhase)
 	} else if ctx.Err() == nil {
 		rep.Phases = append(rep.Phases, runPhase(newPhase("run", opt.Rate, opt.Duration, true)))
 	}
@@ -384,12 +381,14 @@ func (g *generator) settle(ctx context.Context) {
 	}
 }
 
-// findMax runs the steps until one fails, then narrows the gap to the last passing rate.
-func (g *generator) findMax(ctx context.Context, opt Options, run func(*phase) *Phase) *FindMax {
+// findMax runs the steps until one fails, then narrows the gap to the last passing rate. It
+// returns the result and every step run, in order.
+func (g *generator) findMax(ctx context.Context, opt Options, run func(*phase) *Phase) (*FindMax, []*Phase) {
 	fm := &FindMax{Criterion: fmt.Sprintf("p99 response ≤ %s and no failures", opt.MaxP99)}
+	var steps []*Phase
 	step := func(rate float64) bool {
 		ph := run(newPhase(fmt.Sprintf("step %g/s", rate), rate, opt.StepDuration, true))
-		fm.Steps = append(fm.Steps, ph)
+		steps = append(steps, ph)
 		if ph.Pass && rate > fm.MaxRate {
 			fm.MaxRate = rate
 		}
@@ -399,7 +398,7 @@ func (g *generator) findMax(ctx context.Context, opt Options, run func(*phase) *
 	lastPass, firstFail := 0.0, 0.0
 	for _, rate := range opt.Steps {
 		if ctx.Err() != nil {
-			return fm
+			return fm, steps
 		}
 		if !step(rate) {
 			firstFail = rate
@@ -422,5 +421,5 @@ func (g *generator) findMax(ctx context.Context, opt Options, run func(*phase) *
 			firstFail = mid
 		}
 	}
-	return fm
+	return fm, steps
 }

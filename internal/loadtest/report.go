@@ -127,8 +127,8 @@ type ProcessStats struct {
 	// had not exited within 30 s and was killed, as an orchestrator would.
 	ShutdownSeconds float64 `json:"shutdown_seconds,omitempty"`
 	Killed          bool    `json:"killed,omitempty"`
-	LogLines     int     `json:"log_lines,omitempty"`
-	LogTail      string  `json:"log_tail,omitempty"`
+	LogLines        int     `json:"log_lines,omitempty"`
+	LogTail         string  `json:"log_tail,omitempty"`
 }
 
 // EmulatorStats is what the emulated Slack counted.
@@ -144,12 +144,15 @@ type EmulatorStats struct {
 	APICalls         map[string]int64 `json:"api_calls"`
 }
 
-// FindMax is the result of stepping the rate up.
+// FindMax is the result of stepping the rate up; the steps are the report's phases.
 type FindMax struct {
-	Criterion string   `json:"criterion"`
-	MaxRate   float64  `json:"max_rate"` // 0 when no step passed
-	Steps     []*Phase `json:"steps"`
+	Criterion string  `json:"criterion"`
+	MaxRate   float64 `json:"max_rate"` // 0 when no step passed
 }
+
+// busyOther is the CPU other processes may use during a phase, in percent of one core, before the
+// report warns that the machine was not quiet enough for the numbers to mean much.
+const busyOther = 15
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
@@ -293,6 +296,12 @@ func (r *Report) Text() string {
 	}
 	_ = tw.Flush()
 	b.WriteString("(CPU in % of one core; other = the rest of the machine; machine = all cores, 100% saturated)\n")
+	for _, p := range r.Phases {
+		if p.CPU.OtherPercent > busyOther {
+			fmt.Fprintf(&b, "warning: during %s other work on the machine used %.0f%% of a core; its numbers understate what pathbot can do\n",
+				p.Name, p.CPU.OtherPercent)
+		}
+	}
 
 	if len(r.Phases) == 1 {
 		p := r.Phases[0]
