@@ -72,6 +72,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 	m := metrics.New(reg)
 
 	hs := health.New(cfg.HTTPAddr, reg, m, log)
+	if cfg.Pprof {
+		hs.EnablePprof()
+	}
 	if err := hs.Listen(); err != nil {
 		return err
 	}

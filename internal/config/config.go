@@ -28,6 +28,8 @@ type Config struct {
 	LogLevel  string `env:"LOG_LEVEL, default=info"`
 	LogFormat string `env:"LOG_FORMAT, default=json"`
 	HTTPAddr  string `env:"HTTP_ADDR, default=:8080"`
+	// Pprof serves net/http/pprof on HTTP_ADDR, for profiling; keep HTTP_ADDR private when on.
+	Pprof bool `env:"PPROF, default=false"`
 
 	MigrateOnStart bool   `env:"MIGRATE_ON_START, default=true"`
 	CurriculumDir  string `env:"CURRICULUM_DIR"`

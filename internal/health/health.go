@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -50,6 +51,7 @@ type Server struct {
 	srv      *http.Server
 
 	// Fields below are changed in tests only.
+	pprof           bool
 	checkTimeout    time.Duration
 	refreshInterval time.Duration
 
@@ -103,7 +105,19 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.InstrumentMetricHandler(s.reg, metricsHandler))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.pprof {
+		// Profiling for operators and the load test; off by default since it exposes internals.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
+}
+
+// EnablePprof serves net/http/pprof under /debug/pprof/; call it before Run.
+func (s *Server) EnablePprof() {
+	s.pprof = true
+	s.srv.Handler = s.routes()
 }
 
 // AddCheck registers a readiness check under name (see the metrics.Check constants). Adding a

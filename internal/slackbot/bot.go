@@ -211,31 +211,34 @@ func (b *Bot) slash(ctx context.Context, sm *socketmode.Client, req *socketmode.
 		r, verb, err := b.Handler.Slash(ctx, sc)
 		done <- answer{r, verb, err, time.Since(start)}
 	}()
-	log := b.Log.With("team", sc.TeamID, "user", sc.UserID, "command", sc.Command, "envelope", req.EnvelopeID)
+	// Built on demand: With pre-formats its attributes, which costs on every command otherwise.
+	log := func() *slog.Logger {
+		return b.Log.With("team", sc.TeamID, "user", sc.UserID, "command", sc.Command, "envelope", req.EnvelopeID)
+	}
 	var a answer
 	var ackAt time.Duration
 	select {
 	case a = <-done:
 		if err := sm.Ack(*req, a.r.payload()); err != nil {
-			log.Error("ack failed", "err", err)
+			log().Error("ack failed", "err", err)
 		}
 		ackAt = time.Since(start)
 	case <-time.After(b.AckBudget):
 		// Too slow to answer inside the ack: ack now so Slack doesn't show an error, answer later.
 		if err := sm.Ack(*req); err != nil {
-			log.Error("ack failed", "err", err)
+			log().Error("ack failed", "err", err)
 		}
 		ackAt = time.Since(start)
 		a = <-done
 		if err := b.respond(ctx, sc.ResponseURL, a.r, false); err != nil {
-			log.Error("answer through response_url failed", "err", err)
+			log().Error("answer through response_url failed", "err", err)
 		}
 	}
 	outcome := "ok"
 	switch {
 	case a.err != nil:
 		outcome = "error"
-		log.Error("command failed", "verb", a.verb, "err", a.err)
+		log().Error("command failed", "verb", a.verb, "err", a.err)
 	case a.verb == "usage":
 		outcome = "user_error"
 	}
@@ -243,7 +246,9 @@ func (b *Bot) slash(ctx context.Context, sm *socketmode.Client, req *socketmode.
 		b.Obs.Ack("slash_commands", ackAt)
 		b.Obs.Command(a.verb, outcome, ackAt, time.Since(start))
 	}
-	log.Debug("command answered", "verb", a.verb, "outcome", outcome, "elapsed", time.Since(start))
+	if b.Log.Enabled(ctx, slog.LevelDebug) {
+		log().Debug("command answered", "verb", a.verb, "outcome", outcome, "elapsed", time.Since(start))
+	}
 }
 
 // respond posts a reply to a response_url, honouring Slack's 429 Retry-After a few times so that a

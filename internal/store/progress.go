@@ -116,12 +116,13 @@ FROM (SELECT coalesce(array_agg(item_id ORDER BY updated_at, item_id), '{}') AS 
         FROM oncall_shifts WHERE team_id = $1 AND user_id = $2) s
 LEFT JOIN teams t ON t.team_id = $1`
 
-// rowQuerier is what both a pool and a transaction offer.
-type rowQuerier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+func snapshot(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, m Member) (Snapshot, error) {
+	return scanSnapshot(q.QueryRow(ctx, snapshotSQL, m.TeamID, m.UserID))
 }
 
-func snapshot(ctx context.Context, q rowQuerier, m Member) (Snapshot, error) {
+func scanSnapshot(row pgx.Row) (Snapshot, error) {
 	var (
 		s                    Snapshot
 		rIDs, rStatus        []string
@@ -132,7 +133,7 @@ func snapshot(ctx context.Context, q rowQuerier, m Member) (Snapshot, error) {
 		sFrom, sTo, sPart    []string
 		tP95, tP99, tMax     *int32
 	)
-	err := q.QueryRow(ctx, snapshotSQL, m.TeamID, m.UserID).Scan(&s.Enrolled,
+	err := row.Scan(&s.Enrolled,
 		&rIDs, &rStatus, &rAt,
 		&eMs, &eKeys, &eDetails, &eRPS, &eP95, &eP99, &eMax, &eAt,
 		&sFrom, &sTo, &sPart, &sAt,
@@ -187,13 +188,12 @@ type Score struct {
 // denormalised score never disagrees with the progress it was computed from.
 type Scorer func(Snapshot) Score
 
-// recordScore stores the new score and logs the change as activity: the points it gained or lost
+// queueScore stores the new score and logs the change as activity: the points it gained or lost
 // and any milestone it completed.
-func recordScore(ctx context.Context, tx pgx.Tx, m Member, before, after Score) error {
+func queueScore(b *pgx.Batch, m Member, before, after Score) {
 	if after.Milestones == nil {
 		after.Milestones = []string{}
 	}
-	b := &pgx.Batch{}
 	b.Queue(`UPDATE members SET points = $3, readings_done = $4, milestones_done = $5 WHERE team_id = $1 AND user_id = $2`,
 		m.TeamID, m.UserID, after.Points, after.Readings, after.Milestones)
 	had := map[string]bool{}
@@ -216,7 +216,6 @@ func recordScore(ctx context.Context, tx pgx.Tx, m Member, before, after Score) 
 		}
 		b.Queue(`INSERT INTO activity (team_id, user_id, points, milestone) VALUES ($1, $2, $3, $4)`, m.TeamID, m.UserID, delta, id)
 	}
-	return tx.SendBatch(ctx, b).Close()
 }
 
 // Change is one change to a member's progress, as asked by one command.
@@ -242,49 +241,12 @@ type Result struct {
 
 // Apply makes one change for a member at most once per triggerID, enrolling the member if needed,
 // and returns the progress as it stands after the change, all in one transaction.
+//
+// The transaction is pipelined into three round trips (begin, dedupe and lock; change and
+// reload; score and commit) instead of one per statement: writes were the costliest requests of
+// the load test, for the bot and for Postgres alike.
 func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) (Result, error) {
-	var res Result
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		if _, known := db.enrolled.Load(m); !known {
-			queueEnrol(b, m)
-		}
-		b.Queue(`INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
-		          ON CONFLICT DO NOTHING`, m.TeamID, triggerID, m.UserID).
-			Exec(func(tag pgconn.CommandTag) error {
-				res.Duplicate = tag.RowsAffected() == 0
-				return nil
-			})
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("record command: %w", err)
-		}
-		var before Score
-		if !res.Duplicate && db.Score != nil {
-			// Lock the member row so concurrent changes of one member score one after the other.
-			if err := tx.QueryRow(ctx, `SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`,
-				m.TeamID, m.UserID).Scan(&before.Points, &before.Milestones); err != nil {
-				return fmt.Errorf("lock member: %w", err)
-			}
-		}
-		if !res.Duplicate {
-			changed, err := apply(ctx, tx, m, ch)
-			if err != nil {
-				return err
-			}
-			res.Changed = changed
-		}
-		s, err := snapshot(ctx, tx, m)
-		if err != nil {
-			return fmt.Errorf("reload progress: %w", err)
-		}
-		res.Snapshot = s
-		if res.Changed && db.Score != nil {
-			if err := recordScore(ctx, tx, m, before, db.Score(s)); err != nil {
-				return fmt.Errorf("record score: %w", err)
-			}
-		}
-		return nil
-	})
+	res, err := db.apply(ctx, m, triggerID, ch)
 	if err != nil {
 		return Result{}, fmt.Errorf("apply change for %s: %w", m, err)
 	}
@@ -292,22 +254,86 @@ func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) 
 	return res, nil
 }
 
-func apply(ctx context.Context, tx pgx.Tx, m Member, ch Change) (bool, error) {
-	var n int64
-	exec := func(sql string, args ...any) error {
-		tag, err := tx.Exec(ctx, sql, args...)
-		n += tag.RowsAffected()
-		return err
+func (db *DB) apply(ctx context.Context, m Member, triggerID string, ch Change) (res Result, err error) {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return Result{}, err
 	}
-	var err error
+	defer func() {
+		if err != nil {
+			// Best effort; a connection left inside a transaction is closed by the pool on release.
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		conn.Release()
+	}()
+
+	var before Score
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	if _, known := db.enrolled.Load(m); !known {
+		queueEnrol(b, m)
+	}
+	b.Queue(`INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
+	          ON CONFLICT DO NOTHING`, m.TeamID, triggerID, m.UserID).
+		Exec(func(tag pgconn.CommandTag) error {
+			res.Duplicate = tag.RowsAffected() == 0
+			return nil
+		})
+	// Lock the member row so concurrent changes of one member score one after the other.
+	b.Queue(`SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, m.TeamID, m.UserID).
+		QueryRow(func(r pgx.Row) error { return r.Scan(&before.Points, &before.Milestones) })
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return Result{}, fmt.Errorf("record command: %w", err)
+	}
+
+	b = &pgx.Batch{}
+	var n int64
+	if !res.Duplicate {
+		queueChange(b, m, ch, &n)
+	}
+	b.Queue(snapshotSQL, m.TeamID, m.UserID).QueryRow(func(r pgx.Row) error {
+		var err error
+		res.Snapshot, err = scanSnapshot(r)
+		return err
+	})
+	scored := !res.Duplicate && db.Score != nil
+	if !scored {
+		b.Queue("COMMIT")
+	}
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return Result{}, fmt.Errorf("write change: %w", err)
+	}
+	res.Changed = n > 0
+	if !scored {
+		return res, nil
+	}
+	b = &pgx.Batch{}
+	if res.Changed {
+		queueScore(b, m, before, db.Score(res.Snapshot))
+	}
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return Result{}, fmt.Errorf("record score: %w", err)
+	}
+	return res, nil
+}
+
+// queueChange queues the statements of one change, adding the rows they touch to n.
+func queueChange(b *pgx.Batch, m Member, ch Change, n *int64) {
+	exec := func(sql string, args ...any) {
+		b.Queue(sql, args...).Exec(func(tag pgconn.CommandTag) error {
+			*n += tag.RowsAffected()
+			return nil
+		})
+	}
 	switch {
 	case ch.MarkReading != "":
-		err = exec(`INSERT INTO reading_progress (team_id, user_id, item_id, status) VALUES ($1, $2, $3, $4)
-		            ON CONFLICT (team_id, user_id, item_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()
-		            WHERE reading_progress.status <> EXCLUDED.status`,
+		exec(`INSERT INTO reading_progress (team_id, user_id, item_id, status) VALUES ($1, $2, $3, $4)
+		      ON CONFLICT (team_id, user_id, item_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()
+		      WHERE reading_progress.status <> EXCLUDED.status`,
 			m.TeamID, m.UserID, ch.MarkReading, ch.Status)
 	case ch.UnmarkReading != "":
-		err = exec(`DELETE FROM reading_progress WHERE team_id = $1 AND user_id = $2 AND item_id = $3`,
+		exec(`DELETE FROM reading_progress WHERE team_id = $1 AND user_id = $2 AND item_id = $3`,
 			m.TeamID, m.UserID, ch.UnmarkReading)
 	case len(ch.AddEntries) > 0:
 		for _, e := range ch.AddEntries {
@@ -320,24 +346,18 @@ func apply(ctx context.Context, tx pgx.Tx, m Member, ch Change) (bool, error) {
 				p95, p99, maxLat = &a, &b, &c
 				detail = e.Load.Link
 			}
-			if err = exec(`INSERT INTO milestone_entries (team_id, user_id, milestone, key, detail, rps, p95_us, p99_us, max_us)
-			               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				m.TeamID, m.UserID, e.Milestone, e.Key, detail, rps, p95, p99, maxLat); err != nil {
-				break
-			}
+			exec(`INSERT INTO milestone_entries (team_id, user_id, milestone, key, detail, rps, p95_us, p99_us, max_us)
+			      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				m.TeamID, m.UserID, e.Milestone, e.Key, detail, rps, p95, p99, maxLat)
 		}
 	case ch.AddShift != nil:
-		err = exec(`INSERT INTO oncall_shifts (team_id, user_id, from_date, to_date, part) VALUES ($1, $2, $3::date, $4::date, $5)`,
+		exec(`INSERT INTO oncall_shifts (team_id, user_id, from_date, to_date, part) VALUES ($1, $2, $3::date, $4::date, $5)`,
 			m.TeamID, m.UserID, ch.AddShift.From.String(), ch.AddShift.To.String(), string(ch.AddShift.Part))
 	case ch.RemoveLatest == "oncall":
-		err = exec(`DELETE FROM oncall_shifts WHERE id = (SELECT max(id) FROM oncall_shifts WHERE team_id = $1 AND user_id = $2)`,
+		exec(`DELETE FROM oncall_shifts WHERE id = (SELECT max(id) FROM oncall_shifts WHERE team_id = $1 AND user_id = $2)`,
 			m.TeamID, m.UserID)
 	case ch.RemoveLatest != "":
-		err = exec(`DELETE FROM milestone_entries WHERE id = (SELECT max(id) FROM milestone_entries
-		            WHERE team_id = $1 AND user_id = $2 AND milestone = $3)`, m.TeamID, m.UserID, ch.RemoveLatest)
+		exec(`DELETE FROM milestone_entries WHERE id = (SELECT max(id) FROM milestone_entries
+		      WHERE team_id = $1 AND user_id = $2 AND milestone = $3)`, m.TeamID, m.UserID, ch.RemoveLatest)
 	}
-	if err != nil {
-		return false, fmt.Errorf("write change: %w", err)
-	}
-	return n > 0, nil
 }
