@@ -31,7 +31,7 @@ type database struct {
 	postmaster int           // pid to measure, 0 when the server is not ours
 	cluster    *pgcluster.Cluster
 	dir        string
-	reaper     *reaper
+	reaper     *pgcluster.Reaper
 	log        *slog.Logger
 }
 
@@ -86,7 +86,7 @@ func (db *database) startCluster(ctx context.Context) error {
 		_ = os.RemoveAll(dir)
 		return fmt.Errorf("open database directory to the server's user: %w", err)
 	}
-	r, err := startReaper(dir)
+	r, err := pgcluster.StartReaper(dir)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return err
@@ -172,7 +172,7 @@ func (db *database) close(ctx context.Context, team string) {
 		}
 	}
 	if db.reaper != nil {
-		db.reaper.release()
+		db.reaper.Release()
 	}
 }
 

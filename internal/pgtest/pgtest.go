@@ -49,7 +49,7 @@ const (
 
 // Main runs the test package's tests against a PostgreSQL server and exits with their result.
 // Call it from TestMain. Without DATABASE_URL it starts a cluster in a temporary directory and
-// removes it afterwards, also when the test binary dies (see startReaper).
+// removes it afterwards, also when the test binary dies (see pgcluster.StartReaper).
 func Main(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -86,7 +86,7 @@ func startCluster() (func(), error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("open cluster directory to the server's user: %w", err)
 	}
-	reaper, err := startReaper(dir)
+	reaper, err := pgcluster.StartReaper(dir)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -95,7 +95,7 @@ func startCluster() (func(), error) {
 	defer cancel()
 	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Durable: false, Logger: logger})
 	if err != nil {
-		reaper.release()
+		reaper.Release()
 		return nil, fmt.Errorf("start test database server: %w", err)
 	}
 	adminURL = cluster.URL("postgres")
@@ -106,7 +106,7 @@ func startCluster() (func(), error) {
 		if err := os.RemoveAll(dir); err != nil {
 			logger.Error("remove test database server", "dir", dir, "err", err)
 		}
-		reaper.release()
+		reaper.Release()
 	}, nil
 }
 
