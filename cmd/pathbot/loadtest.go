@@ -47,6 +47,7 @@ Flags:
 	bin := fs.String("bot", "", "pathbot binary to run as the bot (default: this executable)")
 	seed := fs.Uint64("seed", 1, "seed of the command mix")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator and emulator (this process, not the bot) to `file`")
+	botProfile := fs.String("bot-cpuprofile", "", "write a CPU profile of the bot over the measured run to `file` (turns on the bot's PPROF endpoint)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	var botEnv envFlags
 	fs.Var(&botEnv, "bot-env", "`KEY=VALUE` added to the bot's environment only, e.g. DB_MAX_CONNS=8 or GOMAXPROCS=1 (repeatable)")
@@ -62,7 +63,7 @@ Flags:
 	opt := loadtest.Options{
 		Rate: *rate, Duration: *duration, Warmup: *warmup, Users: *users, Connections: *connections,
 		FindMax: *findMax, StepDuration: *stepDuration, MaxP99: *maxP99,
-		BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"), Seed: *seed,
+		BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"), Seed: *seed, BotCPUProfile: *botProfile,
 	}
 	if len(botEnv) > 0 {
 		opt.Env = append(os.Environ(), botEnv...)

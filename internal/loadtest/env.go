@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -332,6 +334,33 @@ func (b *bot) logTail() string {
 		lines = lines[len(lines)-15:]
 	}
 	return "\nbot log (last lines):\n  " + strings.Join(lines, "\n  ")
+}
+
+// cpuProfile fetches a CPU profile of the bot over d from its pprof endpoint (PPROF=true) and
+// writes it to path, for `go tool pprof`.
+func (b *bot) cpuProfile(ctx context.Context, d time.Duration, path string) error {
+	secs := max(int(d.Round(time.Second)/time.Second), 1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", b.httpURL, secs), nil)
+	if err != nil {
+		return fmt.Errorf("bot CPU profile: %w", err)
+	}
+	resp, err := (&http.Client{Timeout: d + 30*time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("bot CPU profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("bot CPU profile: %s (does this pathbot honour PPROF?)", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bot CPU profile: %w", err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("bot CPU profile: write %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // freeAddr is a loopback address nobody listens on, for the bot's health server.

@@ -57,6 +57,9 @@ type Options struct {
 	// Env is the environment the bot inherits before the load test sets its own variables;
 	// default os.Environ(). Set DB_MAX_CONNS or CURRICULUM_DIR here to change the bot's.
 	Env []string
+	// BotCPUProfile, when set, turns on the bot's pprof endpoint (PPROF=true) and writes a CPU
+	// profile of the bot over the measured run to this file. Not with FindMax.
+	BotCPUProfile string
 	// Seed makes the command mix reproducible; default 1.
 	Seed uint64
 	// Log receives progress lines; nil discards.
@@ -137,6 +140,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.Connections < 1 || o.Connections > 10 {
 		errs = append(errs, fmt.Errorf("connections %d: Slack allows 1 to 10 Socket Mode connections per app", o.Connections))
+	}
+	if o.FindMax && o.BotCPUProfile != "" {
+		errs = append(errs, errors.New("a bot CPU profile covers one measured run, not the steps of find-max"))
 	}
 	if o.FindMax {
 		if len(o.Steps) > maxSteps {
@@ -246,7 +252,11 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := botEnv(opt.Env, emu, db.url, httpAddr, opt.Connections)
+	base := opt.Env
+	if opt.BotCPUProfile != "" {
+		base = append(slices.Clip(base), "PPROF=true")
+	}
+	env := botEnv(base, emu, db.url, httpAddr, opt.Connections)
 	cfg, err := config.LoadFrom(ctx, envconfig.MapLookuper(envMap(env)), config.NeedSlack|config.NeedDatabase)
 	if err != nil {
 		return nil, fmt.Errorf("the bot's configuration: %w", err)
@@ -318,7 +328,17 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.FindMax {
 		rep.FindMax, rep.Phases = g.findMax(ctx, opt, runPhase)
 	} else if ctx.Err() == nil {
+		var profiled chan error
+		if opt.BotCPUProfile != "" {
+			profiled = make(chan error, 1)
+			go func() { profiled <- b.cpuProfile(ctx, opt.Duration, opt.BotCPUProfile) }()
+		}
 		rep.Phases = append(rep.Phases, runPhase(newPhase("run", opt.Rate, opt.Duration, true)))
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("load test interrupted: %w", err)
