@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/pathbot/pathbot/internal/config"
@@ -279,5 +280,26 @@ func TestDevButtonsSendNudgesAndTheLeaderboard(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("no nudge in Asha's DM or no leaderboard post: %v", err)
+	}
+	// Let both jobs finish recording their delivery before the environment stops, so shutdown
+	// does not race a job that is still talking to the emulator.
+	conn, err := pgx.Connect(ctx, env.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for {
+		var sent int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = 'sent'`).Scan(&sent); err != nil {
+			t.Fatalf("deliveries: %v", err)
+		}
+		var running int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state = 'running'`).Scan(&running); err != nil {
+			t.Fatalf("river jobs: %v", err)
+		}
+		if sent >= 2 && running == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
