@@ -38,7 +38,11 @@ type Bot struct {
 	// through response_url instead.
 	AckBudget time.Duration
 
-	inflight  sync.WaitGroup
+	inflight sync.WaitGroup
+	// work is the parent of every handler's context; Run cancels it when the drain time is up, so
+	// handlers stuck waiting (for a database connection, under overload) give up and the process
+	// still exits in time.
+	work      context.Context
 	mu        sync.Mutex
 	connected map[*socketmode.Client]bool
 }
@@ -77,6 +81,9 @@ func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
 	// The sockets outlive ctx so that acks of in-flight work can still be written.
 	sockCtx, closeSockets := context.WithCancel(context.WithoutCancel(ctx))
 	defer closeSockets()
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	b.work = work
 	errc := make(chan error, n)
 	var loops sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -101,7 +108,8 @@ func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
 	select {
 	case <-waited:
 	case <-time.After(drain):
-		b.Log.Warn("in-flight handlers still running at shutdown", "drain", drain)
+		b.Log.Warn("in-flight handlers still running at shutdown; cancelling them", "drain", drain)
+		stopWork()
 	}
 	closeSockets()
 	return runErr
@@ -184,7 +192,11 @@ func (b *Bot) spawn(ctx context.Context, f func(context.Context)) {
 				b.Log.Error("handler panicked", "panic", r)
 			}
 		}()
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		parent := b.work
+		if parent == nil {
+			parent = context.WithoutCancel(ctx)
+		}
+		hctx, cancel := context.WithTimeout(parent, 30*time.Second)
 		defer cancel()
 		f(hctx)
 	}()
