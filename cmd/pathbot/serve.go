@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -58,5 +57,3 @@ func healthCmd(ctx context.Context, args []string) error {
 }
 
 func versionString() string { return "pathbot " + version.String() }
-
-var errUsage = errors.New("usage")

@@ -229,7 +229,6 @@ func (o observer) SocketConnected(up bool) {
 		o.m.SocketDisconnected()
 	}
 }
-func (o observer) SocketReconnect() {}
 
 // describeSpec turns the common "M H * * D" nudge spec into words for /path settings.
 func describeSpec(spec string) string {

@@ -397,7 +397,7 @@ func (j *Jobs) syncProfiles(ctx context.Context, teamID string) error {
 		return err
 	}
 	var users []slack.User
-	err = retrySlack(ctx, func() error {
+	err = slackbot.Retry(ctx, func() error {
 		var err error
 		users, err = j.api.GetUsersContext(ctx, slack.GetUsersOptionLimit(200))
 		return err
@@ -419,32 +419,11 @@ func (j *Jobs) syncProfiles(ctx context.Context, teamID string) error {
 	return j.db.UpdateProfiles(ctx, teamID, ps)
 }
 
-// retrySlack waits out a few 429s (for calls made inside the sweep, where snoozing is not an
-// option because the sweep itself is periodic).
-func retrySlack(ctx context.Context, f func() error) error {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = f(); err == nil {
-			return nil
-		}
-		var rl *slack.RateLimitedError
-		if !errors.As(err, &rl) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(rl.RetryAfter):
-		}
-	}
-	return err
-}
-
 // permanent are Slack errors after which messaging this person cannot succeed.
 var permanent = map[string]bool{
 	"user_not_found": true, "account_inactive": true, "cannot_dm_bot": true, "user_disabled": true,
 	"user_not_visible": true, "channel_not_found": true, "is_archived": true, "not_in_channel": true,
-	"restricted_action": true, "missing_scope": true, "invalid_auth": false,
+	"restricted_action": true, "missing_scope": true,
 }
 
 // classify maps a Slack error to what River should do: snooze on 429, stop on permanent errors,

@@ -72,19 +72,5 @@ func (h *Handler) Home(ctx context.Context, teamID, userID string) (Reply, error
 // Score is a member's points, readings and completed milestones by the domain rules; the store
 // calls it inside every change's transaction to keep the leaderboard's denormalised score true.
 func (h *Handler) Score(s store.Snapshot) store.Score {
-	var sc store.Score
-	var kinds []string
-	for id := range s.Done() {
-		if it, ok := h.Curriculum.Item(id); ok && it.Kind != curriculum.Milestone {
-			kinds = append(kinds, string(it.Kind))
-			sc.Readings++
-		}
-	}
-	for _, m := range progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)) {
-		if m.Done {
-			sc.Milestones = append(sc.Milestones, m.ID)
-		}
-	}
-	sc.Points = progress.Score(kinds, len(sc.Milestones))
-	return sc
+	return scoreOf(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)))
 }

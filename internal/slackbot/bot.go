@@ -22,8 +22,8 @@ import (
 type Observer interface {
 	Command(command, outcome string, ack, response time.Duration)
 	Ack(envelopeType string, d time.Duration)
+	// SocketConnected reports link state; the metrics count a reconnect themselves.
 	SocketConnected(connected bool)
-	SocketReconnect()
 }
 
 // Bot runs the Socket Mode links and dispatches envelopes to the Handler.
@@ -138,9 +138,6 @@ func (b *Bot) event(ctx context.Context, sm *socketmode.Client, evt socketmode.E
 		b.Log.Info("socket mode connected")
 	case socketmode.EventTypeConnectionError:
 		b.setConnected(sm, false)
-		if b.Obs != nil {
-			b.Obs.SocketReconnect()
-		}
 		b.Log.Warn("socket mode connection error", "err", errString(evt.Data))
 	case socketmode.EventTypeDisconnect:
 		b.setConnected(sm, false)
@@ -274,14 +271,14 @@ func (b *Bot) respond(ctx context.Context, url string, r Reply, replace bool) er
 	if replace {
 		opts = append(opts, slack.MsgOptionReplaceOriginal(url))
 	}
-	return retry(ctx, func() error {
+	return Retry(ctx, func() error {
 		_, _, err := b.API.PostMessageContext(ctx, "", opts...)
 		return err
 	})
 }
 
-// retry runs f up to four times, waiting out Slack's Retry-After on a 429.
-func retry(ctx context.Context, f func() error) error {
+// Retry runs f up to four times, waiting out Slack's Retry-After on a 429.
+func Retry(ctx context.Context, f func() error) error {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
 		err = f()
@@ -340,7 +337,7 @@ func (b *Bot) eventsAPI(ctx context.Context, sm *socketmode.Client, req *socketm
 		return
 	}
 	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: r.Blocks}}
-	err = retry(ctx, func() error {
+	err = Retry(ctx, func() error {
 		_, err := b.API.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: home.User, View: view})
 		return err
 	})

@@ -42,7 +42,7 @@ func (d *SlackDirectory) Profile(ctx context.Context, userID string) (Profile, e
 		return c.p, nil
 	}
 	var u *slack.User
-	err := retry(ctx, func() error {
+	err := Retry(ctx, func() error {
 		var err error
 		u, err = d.API.GetUserInfoContext(ctx, userID)
 		return err
@@ -80,7 +80,7 @@ func (d *SlackDirectory) ChannelMembers(ctx context.Context, channelID string) (
 	for {
 		var ids []string
 		var next string
-		err := retry(ctx, func() error {
+		err := Retry(ctx, func() error {
 			var err error
 			ids, next, err = d.API.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{ChannelID: channelID, Cursor: cursor, Limit: 200})
 			return err

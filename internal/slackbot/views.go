@@ -117,7 +117,7 @@ func statusView(c *curriculum.Curriculum, s store.Snapshot, ms []progress.Milest
 		fields = append(fields, mrkdwn(truncate(fmt.Sprintf("%s *%s*\n%s", check(m.Done), esc(it.Title), esc(m.Summary)), 2000)))
 	}
 	summary := fmt.Sprintf("*Readings %d/%d* · %s\n*Milestones %d/%d* · *%d points*",
-		total, len(c.Readings), strings.Join(byKind, " · "), msDone, len(ms), score(c, s, ms))
+		total, len(c.Readings), strings.Join(byKind, " · "), msDone, len(ms), scoreOf(c, s, ms).Points)
 	blocks := []slack.Block{header(title), section(summary)}
 	for i := 0; i < len(fields); i += 10 {
 		end := min(i+10, len(fields))
@@ -140,21 +140,24 @@ func statusView(c *curriculum.Curriculum, s store.Snapshot, ms []progress.Milest
 	return Reply{Text: truncate(text, 3000), Blocks: blocks}
 }
 
-// score is a member's points: readings by kind plus milestones.
-func score(c *curriculum.Curriculum, s store.Snapshot, ms []progress.MilestoneStatus) int {
+// scoreOf is a member's points, readings and completed milestones from their evaluated progress;
+// status shows it and the store keeps it for the leaderboard, so both count the same way.
+func scoreOf(c *curriculum.Curriculum, s store.Snapshot, ms []progress.MilestoneStatus) store.Score {
+	var sc store.Score
 	var kinds []string
 	for id := range s.Done() {
 		if it, ok := c.Item(id); ok && it.Kind != curriculum.Milestone {
 			kinds = append(kinds, string(it.Kind))
+			sc.Readings++
 		}
 	}
-	n := 0
 	for _, m := range ms {
 		if m.Done {
-			n++
+			sc.Milestones = append(sc.Milestones, m.ID)
 		}
 	}
-	return progress.Score(kinds, n)
+	sc.Points = progress.Score(kinds, len(sc.Milestones))
+	return sc
 }
 
 // readingBlocks describes one reading: title, authors, effort, why, link.
