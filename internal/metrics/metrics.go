@@ -38,6 +38,15 @@ const (
 	EnvelopeEventsAPI     = "events_api"
 )
 
+// Why a request was shed, the reason label of pathbot_requests_shed_total.
+const (
+	// ShedBusy: the bound on work in flight was reached, so the request was refused at once.
+	ShedBusy = "busy"
+	// ShedLate: the envelope had already waited too long in the process when its turn came, so its
+	// ack would have been late (Slack shows the user an error) and no work was started.
+	ShedLate = "late"
+)
+
 // Special values of the status label of pathbot_slack_api_calls_total. Any other value is the
 // error code Slack returned in its "error" field (for example "channel_not_found").
 const (
@@ -86,6 +95,7 @@ const (
 // concurrent use, and all are no-ops on a nil *Metrics.
 type Metrics struct {
 	commands         *prometheus.CounterVec
+	shed             *prometheus.CounterVec
 	ackLatency       *prometheus.HistogramVec
 	responseLatency  *prometheus.HistogramVec
 	slackCalls       *prometheus.CounterVec
@@ -123,6 +133,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name:      "commands_total",
 			Help:      "Commands handled, by command and outcome (ok, user_error, error, duplicate).",
 		}, []string{"command", "outcome"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace,
+			Name:      "requests_shed_total",
+			Help:      "Requests refused without doing any work (nothing written) because the bot was overloaded, by envelope type and reason (busy, late).",
+		}, []string{"type", "reason"}),
 		ackLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace,
 			Name:      "ack_latency_seconds",
@@ -219,7 +234,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		return m
 	}
 	reg.MustRegister(
-		m.commands, m.ackLatency, m.responseLatency,
+		m.commands, m.shed, m.ackLatency, m.responseLatency,
 		m.slackCalls, m.slackRateLimited, m.slackRateWait,
 		m.jobs, m.jobsQueued, m.jobDuration,
 		m.nudgesSent, m.nudgesOverdue, m.leaderboardPosts,
@@ -248,6 +263,16 @@ func (m *Metrics) CommandHandled(command, outcome string) {
 		return
 	}
 	m.commands.WithLabelValues(command, outcome).Inc()
+}
+
+// RequestShed counts one request of the given envelope type (one of the Envelope constants) that
+// was refused under overload for reason (one of the Shed constants): the user got a "busy, nothing
+// was saved" answer, or nothing if the ack was too late anyway, and nothing was written.
+func (m *Metrics) RequestShed(envelopeType, reason string) {
+	if m == nil {
+		return
+	}
+	m.shed.WithLabelValues(envelopeType, reason).Inc()
 }
 
 // ObserveAck records how long an envelope of the given type (one of the Envelope constants) took to

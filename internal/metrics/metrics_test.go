@@ -23,6 +23,7 @@ func newRegistered(t *testing.T) (*Metrics, *prometheus.Registry) {
 // recordOneOfEach touches every series so that vectors have at least one child to gather.
 func recordOneOfEach(m *Metrics) {
 	m.CommandHandled("progress", OutcomeOK)
+	m.RequestShed(EnvelopeSlashCommands, ShedBusy)
 	m.ObserveAck(EnvelopeSlashCommands, 2*time.Millisecond)
 	m.ObserveResponse("progress", 120*time.Millisecond)
 	m.SlackAPICall("chat.postMessage", SlackStatusOK)
@@ -45,6 +46,7 @@ func TestSeriesContract(t *testing.T) {
 
 	want := map[string]string{
 		"pathbot_commands_total":                          "COUNTER",
+		"pathbot_requests_shed_total":                     "COUNTER",
 		"pathbot_ack_latency_seconds":                     "HISTOGRAM",
 		"pathbot_response_latency_seconds":                "HISTOGRAM",
 		"pathbot_slack_api_calls_total":                   "COUNTER",
@@ -93,6 +95,7 @@ func TestLabels(t *testing.T) {
 
 	want := map[string][]string{
 		"pathbot_commands_total":           {"command", "outcome"},
+		"pathbot_requests_shed_total":      {"type", "reason"},
 		"pathbot_ack_latency_seconds":      {"type"},
 		"pathbot_response_latency_seconds": {"command"},
 		"pathbot_slack_api_calls_total":    {"method", "status"},
@@ -189,6 +192,24 @@ pathbot_response_latency_seconds_bucket{command="progress",le="+Inf"} 1
 pathbot_response_latency_seconds_sum{command="progress"} 0.4
 pathbot_response_latency_seconds_count{command="progress"} 1
 `), "pathbot_commands_total", "pathbot_response_latency_seconds")
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRequestsShed(t *testing.T) {
+	t.Parallel()
+	m, reg := newRegistered(t)
+	m.RequestShed(EnvelopeSlashCommands, ShedBusy)
+	m.RequestShed(EnvelopeSlashCommands, ShedBusy)
+	m.RequestShed(EnvelopeInteractive, ShedLate)
+
+	err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP pathbot_requests_shed_total Requests refused without doing any work (nothing written) because the bot was overloaded, by envelope type and reason (busy, late).
+# TYPE pathbot_requests_shed_total counter
+pathbot_requests_shed_total{reason="busy",type="slash_commands"} 2
+pathbot_requests_shed_total{reason="late",type="interactive"} 1
+`), "pathbot_requests_shed_total")
 	if err != nil {
 		t.Error(err)
 	}
