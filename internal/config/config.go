@@ -34,6 +34,10 @@ type Config struct {
 	MigrateOnStart bool   `env:"MIGRATE_ON_START, default=true"`
 	CurriculumDir  string `env:"CURRICULUM_DIR"`
 	DBMaxConns     int32  `env:"DB_MAX_CONNS, default=20"`
+	// MaxInFlight bounds the slash commands, clicks and events this process works on at once;
+	// beyond it the bot answers "very busy, nothing was saved" at once instead of queueing work
+	// behind the database pool. 0 means InFlightPerConn × DB_MAX_CONNS.
+	MaxInFlight int `env:"MAX_IN_FLIGHT, default=0"`
 	// SocketConnections is how many Socket Mode links this process keeps open; Slack allows up to
 	// 10 per app in total and spreads envelopes across them.
 	SocketConnections int `env:"SOCKET_CONNECTIONS, default=1"`
@@ -150,6 +154,9 @@ func (c *Config) validate(need Need) error {
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("LOG_FORMAT", "expected json or text, got %q", c.LogFormat)
 	}
+	if c.MaxInFlight < 0 || c.MaxInFlight > 100000 {
+		bad("MAX_IN_FLIGHT", "expected 0 (%d × DB_MAX_CONNS) or a number up to 100000, got %d", InFlightPerConn, c.MaxInFlight)
+	}
 	if c.SocketConnections < 1 || c.SocketConnections > 10 {
 		bad("SOCKET_CONNECTIONS", "expected 1 to 10 (Slack allows at most 10 Socket Mode connections), got %d", c.SocketConnections)
 	}
@@ -179,6 +186,21 @@ func (c *Config) validate(need Need) error {
 		bad("CURRICULUM_DIR", "expected a directory path")
 	}
 	return errors.Join(errs...)
+}
+
+// InFlightPerConn is the default bound on work in flight per database connection. A command holds
+// a connection for one to three round trips, so 16 per connection is a queue of a few hundred
+// milliseconds of database work at worst: far above what 1,000–2,000 commands/s need (tens in
+// flight, a few hundred through a stall), and far below the thousands of goroutines that pile up,
+// each slower than the last, when nothing bounds them.
+const InFlightPerConn = 16
+
+// InFlightLimit is MAX_IN_FLIGHT, or InFlightPerConn × DB_MAX_CONNS when it is 0.
+func (c *Config) InFlightLimit() int {
+	if c.MaxInFlight > 0 {
+		return c.MaxInFlight
+	}
+	return InFlightPerConn * max(int(c.DBMaxConns), 1)
 }
 
 // TeamLocation is TEAM_TIMEZONE, loaded (validate has checked it).

@@ -48,6 +48,8 @@ func TestLoad(t *testing.T) {
 		{"p95 over p99", with("LOADTEST_P95", "900ms"), 0, "LOADTEST_P95 ≤ LOADTEST_P99"},
 		{"bad bool", with("MIGRATE_ON_START", "perhaps"), 0, "MIGRATE_ON_START"},
 		{"too many sockets", with("SOCKET_CONNECTIONS", "11"), 0, "SOCKET_CONNECTIONS"},
+		{"negative in-flight bound", with("MAX_IN_FLIGHT", "-1"), 0, "MAX_IN_FLIGHT"},
+		{"in-flight bound not a number", with("MAX_IN_FLIGHT", "lots"), 0, "MAX_IN_FLIGHT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +82,26 @@ func TestAPIURLGetsTrailingSlash(t *testing.T) {
 	}
 	if c.SlackAPIURL != "http://127.0.0.1:3000/api/" {
 		t.Fatalf("SlackAPIURL = %q", c.SlackAPIURL)
+	}
+}
+
+func TestInFlightLimit(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{map[string]string{}, 16 * 20},
+		{map[string]string{"DB_MAX_CONNS": "8"}, 16 * 8},
+		{map[string]string{"DB_MAX_CONNS": "8", "MAX_IN_FLIGHT": "50"}, 50},
+	} {
+		c, err := LoadFrom(context.Background(), envconfig.MapLookuper(tt.env), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.InFlightLimit(); got != tt.want {
+			t.Errorf("%v: InFlightLimit() = %d, want %d", tt.env, got, tt.want)
+		}
 	}
 }
 
