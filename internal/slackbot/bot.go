@@ -34,9 +34,18 @@ type Bot struct {
 	Obs     Observer
 	// Connections is the number of Socket Mode links to keep open (Slack allows 10 per app).
 	Connections int
-	// AckBudget is how long a slash command may work before the bot acks empty and answers
-	// through response_url instead.
+	// AckBudget is how long after its envelope was received a slash command may work before the
+	// bot acks empty and answers through response_url instead.
 	AckBudget time.Duration
+	// MaxInFlight bounds the envelopes being handled at once (see admission.go); beyond it they
+	// are answered "busy, nothing was saved" at once. 0 means DefaultMaxInFlight.
+	MaxInFlight int
+	// AdmitWait is how long an envelope may wait for a free slot before it is shed; 0 means
+	// DefaultAdmitWait, negative not at all.
+	AdmitWait time.Duration
+	// LateAfter: an envelope whose turn comes this long after it was received is shed without any
+	// work, as its ack would be too late. 0 means DefaultLateAfter.
+	LateAfter time.Duration
 
 	inflight sync.WaitGroup
 	// work is the parent of every handler's context; Run cancels it when the drain time is up, so
@@ -45,6 +54,14 @@ type Bot struct {
 	work      context.Context
 	mu        sync.Mutex
 	connected map[*socketmode.Client]bool
+
+	admOnce   sync.Once
+	admission *admission
+}
+
+// acker acknowledges envelopes: a *socketmode.Client, or a fake in tests.
+type acker interface {
+	Ack(req socketmode.Request, payload ...any) error
 }
 
 // Connected reports whether at least one Socket Mode link is up, for readiness.
@@ -145,29 +162,53 @@ func (b *Bot) event(ctx context.Context, sm *socketmode.Client, evt socketmode.E
 	case socketmode.EventTypeInvalidAuth:
 		b.setConnected(sm, false)
 		b.Log.Error("slack rejected the app-level token (invalid_auth); check SLACK_APP_TOKEN")
-	case socketmode.EventTypeSlashCommand:
-		sc, ok := evt.Data.(slack.SlashCommand)
-		if !ok || evt.Request == nil {
-			return
-		}
-		b.spawn(ctx, func(ctx context.Context) { b.slash(ctx, sm, evt.Request, sc) })
-	case socketmode.EventTypeInteractive:
-		cb, ok := evt.Data.(slack.InteractionCallback)
-		if !ok || evt.Request == nil {
-			return
-		}
-		b.spawn(ctx, func(ctx context.Context) { b.interactive(ctx, sm, evt.Request, cb) })
-	case socketmode.EventTypeEventsAPI:
-		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-		if !ok || evt.Request == nil {
-			return
-		}
-		b.spawn(ctx, func(ctx context.Context) { b.eventsAPI(ctx, sm, evt.Request, ev) })
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+		b.dispatch(ctx, sm, evt, time.Now())
 	default:
 		if evt.Type != "" && evt.Request != nil && evt.Request.EnvelopeID != "" {
 			// An envelope we don't handle still gets acked so Slack doesn't retry it.
 			_ = sm.Ack(*evt.Request)
 		}
+	}
+}
+
+// dispatch hands a request envelope, received at recv, to admission control.
+func (b *Bot) dispatch(ctx context.Context, sm acker, evt socketmode.Event, recv time.Time) {
+	req := evt.Request
+	if req == nil {
+		return
+	}
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		sc, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			return
+		}
+		b.admit(ctx, job{
+			kind: socketmode.RequestTypeSlashCommands, recv: recv,
+			run:  func(ctx context.Context, release func()) { b.slash(ctx, sm, req, sc, recv, release) },
+			shed: func(reason string) { b.shedSlash(sm, req, recv, reason) },
+		})
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			return
+		}
+		b.admit(ctx, job{
+			kind: socketmode.RequestTypeInteractive, recv: recv,
+			run:  func(ctx context.Context, release func()) { b.interactive(ctx, sm, req, cb, recv, release) },
+			shed: func(reason string) { b.shedInteractive(ctx, sm, req, cb, recv, reason) },
+		})
+	case socketmode.EventTypeEventsAPI:
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok {
+			return
+		}
+		b.admit(ctx, job{
+			kind: socketmode.RequestTypeEventsAPI, recv: recv,
+			run:  func(ctx context.Context, release func()) { b.eventsAPI(ctx, sm, req, ev, recv, release) },
+			shed: func(reason string) { b.shedEvent(sm, req, recv, reason) },
+		})
 	}
 }
 
@@ -207,18 +248,25 @@ func (r Reply) payload() map[string]any {
 	return p
 }
 
-func (b *Bot) slash(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, sc slack.SlashCommand) {
-	start := time.Now()
+// slash answers a slash command received at recv. release frees its admission slot; it is called
+// as soon as the handler is done, before any answer is posted to response_url.
+func (b *Bot) slash(ctx context.Context, sm acker, req *socketmode.Request, sc slack.SlashCommand, recv time.Time, release func()) {
 	type answer struct {
-		r       Reply
-		verb    string
-		err     error
-		elapsed time.Duration
+		r    Reply
+		verb string
+		err  error
 	}
 	done := make(chan answer, 1)
 	go func() {
+		defer release()
+		defer func() {
+			// This goroutine is outside spawn's guard: a panic here would end the process.
+			if p := recover(); p != nil {
+				done <- answer{errorReply(errInternal, ""), "panic", fmt.Errorf("handler panicked: %v", p)}
+			}
+		}()
 		r, verb, err := b.Handler.Slash(ctx, sc)
-		done <- answer{r, verb, err, time.Since(start)}
+		done <- answer{r, verb, err}
 	}()
 	// Built on demand: With pre-formats its attributes, which costs on every command otherwise.
 	log := func() *slog.Logger {
@@ -226,18 +274,21 @@ func (b *Bot) slash(ctx context.Context, sm *socketmode.Client, req *socketmode.
 	}
 	var a answer
 	var ackAt time.Duration
+	// The budget counts from receipt, so time spent waiting for a slot or a CPU is part of it.
+	budget := time.NewTimer(max(b.AckBudget-time.Since(recv), 0))
+	defer budget.Stop()
 	select {
 	case a = <-done:
 		if err := sm.Ack(*req, a.r.payload()); err != nil {
 			log().Error("ack failed", "err", err)
 		}
-		ackAt = time.Since(start)
-	case <-time.After(b.AckBudget):
+		ackAt = time.Since(recv)
+	case <-budget.C:
 		// Too slow to answer inside the ack: ack now so Slack doesn't show an error, answer later.
 		if err := sm.Ack(*req); err != nil {
 			log().Error("ack failed", "err", err)
 		}
-		ackAt = time.Since(start)
+		ackAt = time.Since(recv)
 		a = <-done
 		if err := b.respond(ctx, sc.ResponseURL, a.r, false); err != nil {
 			log().Error("answer through response_url failed", "err", err)
@@ -253,10 +304,10 @@ func (b *Bot) slash(ctx context.Context, sm *socketmode.Client, req *socketmode.
 	}
 	if b.Obs != nil {
 		b.Obs.Ack("slash_commands", ackAt)
-		b.Obs.Command(a.verb, outcome, ackAt, time.Since(start))
+		b.Obs.Command(a.verb, outcome, ackAt, time.Since(recv))
 	}
 	if b.Log.Enabled(ctx, slog.LevelDebug) {
-		log().Debug("command answered", "verb", a.verb, "outcome", outcome, "elapsed", time.Since(start))
+		log().Debug("command answered", "verb", a.verb, "outcome", outcome, "elapsed", time.Since(recv))
 	}
 }
 
@@ -295,19 +346,20 @@ func Retry(ctx context.Context, f func() error) error {
 	return err
 }
 
-func (b *Bot) interactive(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, cb slack.InteractionCallback) {
+func (b *Bot) interactive(ctx context.Context, sm acker, req *socketmode.Request, cb slack.InteractionCallback, recv time.Time, release func()) {
 	// Button clicks are acked at once and answered through response_url, replacing the message.
 	if err := sm.Ack(*req); err != nil {
 		b.Log.Error("ack failed", "err", err)
 	}
 	if b.Obs != nil {
-		b.Obs.Ack("interactive", 0)
+		b.Obs.Ack(socketmode.RequestTypeInteractive, time.Since(recv))
 	}
 	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
 		return
 	}
 	act := cb.ActionCallback.BlockActions[0]
 	r, err := b.Handler.Action(ctx, cb.Team.ID, cb.User.ID, cb.TriggerID, act.ActionID, act.Value)
+	release()
 	log := b.Log.With("team", cb.Team.ID, "user", cb.User.ID, "action", act.ActionID)
 	if err != nil {
 		log.Error("button failed", "err", err)
@@ -320,18 +372,19 @@ func (b *Bot) interactive(ctx context.Context, sm *socketmode.Client, req *socke
 	}
 }
 
-func (b *Bot) eventsAPI(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, ev slackevents.EventsAPIEvent) {
+func (b *Bot) eventsAPI(ctx context.Context, sm acker, req *socketmode.Request, ev slackevents.EventsAPIEvent, recv time.Time, release func()) {
 	if err := sm.Ack(*req); err != nil {
 		b.Log.Error("ack failed", "err", err)
 	}
 	if b.Obs != nil {
-		b.Obs.Ack("events_api", 0)
+		b.Obs.Ack(socketmode.RequestTypeEventsAPI, time.Since(recv))
 	}
 	home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent)
 	if !ok || home.Tab != "home" {
 		return
 	}
 	r, err := b.Handler.Home(ctx, ev.TeamID, home.User)
+	release()
 	if err != nil {
 		b.Log.Error("render app home failed", "team", ev.TeamID, "user", home.User, "err", err)
 		return
