@@ -160,7 +160,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 			return err
 		}
 	}
-	bot := &slackbot.Bot{Handler: h, API: api, Log: log, Obs: observer{m}, Connections: cfg.SocketConnections}
+	bot := &slackbot.Bot{Handler: h, API: api, Log: log, Obs: observer{m}, Connections: cfg.SocketConnections, MaxInFlight: cfg.InFlightLimit()}
 	for _, hook := range hooks {
 		hook(Services{Jobs: jobs, Store: st, Bot: bot})
 	}
@@ -222,6 +222,7 @@ func (o observer) Command(command, outcome string, ack, response time.Duration) 
 	o.m.ObserveResponse(command, response)
 }
 func (o observer) Ack(t string, d time.Duration) { o.m.ObserveAck(t, d) }
+func (o observer) Shed(t, reason string)         { o.m.RequestShed(t, reason) }
 func (o observer) SocketConnected(up bool) {
 	if up {
 		o.m.SocketConnected()
