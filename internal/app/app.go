@@ -121,6 +121,10 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 	})
 
 	st := store.New(pool)
+	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
+	cacheDone := make(chan struct{})
+	go func() { defer close(cacheDone); st.Listen(cacheCtx, log) }()
+	defer func() { stopCache(); <-cacheDone }()
 	teamTZ := cfg.TeamLocation()
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),

@@ -157,7 +157,12 @@ func NewDatabase(t testing.TB) string {
 // before the database is dropped.
 func NewPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	u := NewDatabase(t)
+	return NewPoolFor(t, NewDatabase(t))
+}
+
+// NewPoolFor opens a pool on the database at u (from NewDatabase), closed when t ends.
+func NewPoolFor(t testing.TB, u string) *pgxpool.Pool {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
 	defer cancel()
 	pool, err := pgxpool.New(ctx, u)

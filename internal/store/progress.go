@@ -33,6 +33,9 @@ type Snapshot struct {
 	Shifts   []progress.Shift
 	// Thresholds is the team's own load-test bar, nil when the team uses the default.
 	Thresholds *progress.Thresholds
+
+	// versions says which state of the member and the team this snapshot shows (see cache.go).
+	versions versions
 }
 
 // Done reports the ids of done readings.
@@ -68,6 +71,8 @@ func (db *DB) Enrol(ctx context.Context, m Member) error {
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("enrol %s: %w", m, err)
 	}
+	// The member row exists now, at version 0 or later: a cached "not enrolled" is stale.
+	db.cache.announce(m, 0)
 	db.enrolled.Store(m, true)
 	return nil
 }
@@ -79,11 +84,19 @@ func queueEnrol(b *pgx.Batch, m Member) {
 
 // Snapshot loads a member's progress in one round trip. A member who never used pathbot gets a
 // snapshot with Enrolled false.
+//
+// The snapshot may come from the cache (see cache.go): its slices are shared, so callers must
+// treat it as read-only.
 func (db *DB) Snapshot(ctx context.Context, m Member) (Snapshot, error) {
+	if s, ok := db.cache.get(m); ok {
+		return s, nil
+	}
+	t := db.cache.begin(m)
 	s, err := snapshot(ctx, db.pool, m)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("load progress for %s: %w", m, err)
 	}
+	db.cache.fill(m, t, s)
 	return s, nil
 }
 
@@ -91,7 +104,8 @@ func (db *DB) Snapshot(ctx context.Context, m Member) (Snapshot, error) {
 // costs Postgres far less than five statements (the database was the load test's bottleneck).
 // NULLs inside arrays are coalesced to -1 so they scan into plain slices.
 const snapshotSQL = `
-SELECT EXISTS (SELECT 1 FROM members WHERE team_id = $1 AND user_id = $2),
+SELECT coalesce((SELECT version FROM members WHERE team_id = $1 AND user_id = $2), -1),
+       coalesce(t.version, -1),
        r.ids, r.statuses, r.ats,
        e.milestones, e.keys, e.details, e.rps, e.p95, e.p99, e.maxs, e.ats,
        s.froms, s.tos, s.parts, s.ats,
@@ -125,6 +139,7 @@ func snapshot(ctx context.Context, q interface {
 func scanSnapshot(row pgx.Row) (Snapshot, error) {
 	var (
 		s                    Snapshot
+		mVer, tVer           int64
 		rIDs, rStatus        []string
 		rAt, eAt, sAt        []time.Time
 		eMs, eKeys, eDetails []string
@@ -133,7 +148,7 @@ func scanSnapshot(row pgx.Row) (Snapshot, error) {
 		sFrom, sTo, sPart    []string
 		tP95, tP99, tMax     *int32
 	)
-	err := row.Scan(&s.Enrolled,
+	err := row.Scan(&mVer, &tVer,
 		&rIDs, &rStatus, &rAt,
 		&eMs, &eKeys, &eDetails, &eRPS, &eP95, &eP99, &eMax, &eAt,
 		&sFrom, &sTo, &sPart, &sAt,
@@ -141,6 +156,8 @@ func scanSnapshot(row pgx.Row) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, err
 	}
+	s.Enrolled = mVer >= 0
+	s.versions = versions{member: mVer, team: tVer}
 	if len(rIDs) > 0 {
 		s.Readings = make([]Reading, len(rIDs))
 		for i := range rIDs {
@@ -246,11 +263,15 @@ type Result struct {
 // reload; score and commit) instead of one per statement: writes were the costliest requests of
 // the load test, for the bot and for Postgres alike.
 func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) (Result, error) {
+	t := db.cache.begin(m)
 	res, err := db.apply(ctx, m, triggerID, ch)
 	if err != nil {
 		return Result{}, fmt.Errorf("apply change for %s: %w", m, err)
 	}
 	db.enrolled.Store(m, true)
+	// The snapshot read inside the transaction, after the change: the member's next read is
+	// served from memory and already shows it.
+	db.cache.fill(m, t, res.Snapshot)
 	return res, nil
 }
 

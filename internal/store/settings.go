@@ -161,11 +161,26 @@ func (db *DB) SetLeaderboardChannel(ctx context.Context, teamID, channel string)
 
 // SetThresholds sets the team's load-test tail-latency bar.
 func (db *DB) SetThresholds(ctx context.Context, teamID string, th progress.Thresholds) error {
-	return db.updateTeam(ctx, teamID, "set thresholds", `UPDATE teams SET p95_ms = $2, p99_ms = $3, max_ms = $4 WHERE team_id = $1`,
+	return db.updateThresholds(ctx, teamID, "set thresholds", `UPDATE teams SET p95_ms = $2, p99_ms = $3, max_ms = $4 WHERE team_id = $1 RETURNING version`,
 		th.P95.Milliseconds(), th.P99.Milliseconds(), th.Max.Milliseconds())
 }
 
 // ClearThresholds returns the team to the configured load-test bar.
 func (db *DB) ClearThresholds(ctx context.Context, teamID string) error {
-	return db.updateTeam(ctx, teamID, "clear thresholds", `UPDATE teams SET p95_ms = NULL, p99_ms = NULL, max_ms = NULL WHERE team_id = $1`)
+	return db.updateThresholds(ctx, teamID, "clear thresholds", `UPDATE teams SET p95_ms = NULL, p99_ms = NULL, max_ms = NULL WHERE team_id = $1 RETURNING version`)
+}
+
+// updateThresholds runs an UPDATE of the team's thresholds returning the team's new version, and
+// tells this process's snapshot cache at once rather than when the notification arrives, so the
+// admin's next command already sees the change.
+func (db *DB) updateThresholds(ctx context.Context, teamID, what, sql string, args ...any) error {
+	var v int64
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO teams (team_id) VALUES ($1) ON CONFLICT DO NOTHING`, teamID)
+	b.Queue(sql, append([]any{teamID}, args...)...).QueryRow(func(r pgx.Row) error { return r.Scan(&v) })
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("%s for team %s: %w", what, teamID, err)
+	}
+	db.cache.announceTeam(teamID, v)
+	return nil
 }

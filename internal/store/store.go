@@ -20,10 +20,16 @@ type DB struct {
 	Score Scorer
 	// enrolled remembers members known to exist, so read-only commands skip the enrolment write.
 	enrolled sync.Map
+	// cache holds snapshots for read-only commands; it serves nothing until Listen is running.
+	cache *snapshotCache
 }
 
+// DefaultCacheSize is how many members' snapshots a replica keeps in memory by default: a few
+// kilobytes each, so about a hundred megabytes at most for a very large workspace.
+const DefaultCacheSize = 50_000
+
 // New wraps a pool.
-func New(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }
+func New(pool *pgxpool.Pool) *DB { return &DB{pool: pool, cache: newSnapshotCache(DefaultCacheSize)} }
 
 // Pool exposes the pool for health checks and metrics.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
