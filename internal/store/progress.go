@@ -259,9 +259,10 @@ type Result struct {
 // Apply makes one change for a member at most once per triggerID, enrolling the member if needed,
 // and returns the progress as it stands after the change, all in one transaction.
 //
-// The transaction is pipelined into three round trips (begin, dedupe and lock; change and
-// reload; score and commit) instead of one per statement: writes were the costliest requests of
-// the load test, for the bot and for Postgres alike.
+// The transaction is pipelined into two round trips (record, lock, change and reload; score and
+// commit) instead of one per statement: writes were the costliest requests of the load test,
+// for the bot and for Postgres alike. The change itself runs in the first trip whether or not
+// the command is a redelivery, so each of its statements is guarded in SQL (freshCommand).
 func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) (Result, error) {
 	t := db.cache.begin(m)
 	res, err := db.apply(ctx, m, triggerID, ch)
@@ -274,6 +275,11 @@ func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) 
 	db.cache.fill(m, t, res.Snapshot)
 	return res, nil
 }
+
+// freshCommand is true inside the transaction that recorded trigger $3 for team $1: the row's
+// xmin is this transaction's id. A redelivered command finds an older row and changes nothing.
+const freshCommand = `EXISTS (SELECT 1 FROM processed_commands
+       WHERE team_id = $1 AND trigger_id = $3 AND xmin = xid(pg_current_xact_id()))`
 
 func (db *DB) apply(ctx context.Context, m Member, triggerID string, ch Change) (res Result, err error) {
 	conn, err := db.pool.Acquire(ctx)
@@ -289,6 +295,8 @@ func (db *DB) apply(ctx context.Context, m Member, triggerID string, ch Change) 
 	}()
 
 	var before Score
+	var n int64
+	scored := db.Score != nil
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	if _, known := db.enrolled.Load(m); !known {
@@ -303,21 +311,12 @@ func (db *DB) apply(ctx context.Context, m Member, triggerID string, ch Change) 
 	// Lock the member row so concurrent changes of one member score one after the other.
 	b.Queue(`SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, m.TeamID, m.UserID).
 		QueryRow(func(r pgx.Row) error { return r.Scan(&before.Points, &before.Milestones) })
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return Result{}, fmt.Errorf("record command: %w", err)
-	}
-
-	b = &pgx.Batch{}
-	var n int64
-	if !res.Duplicate {
-		queueChange(b, m, ch, &n)
-	}
+	queueChange(b, m, triggerID, ch, &n)
 	b.Queue(snapshotSQL, m.TeamID, m.UserID).QueryRow(func(r pgx.Row) error {
 		var err error
 		res.Snapshot, err = scanSnapshot(r)
 		return err
 	})
-	scored := !res.Duplicate && db.Score != nil
 	if !scored {
 		b.Queue("COMMIT")
 	}
@@ -339,23 +338,24 @@ func (db *DB) apply(ctx context.Context, m Member, triggerID string, ch Change) 
 	return res, nil
 }
 
-// queueChange queues the statements of one change, adding the rows they touch to n.
-func queueChange(b *pgx.Batch, m Member, ch Change, n *int64) {
+// queueChange queues the statements of one change, adding the rows they touch to n. Every
+// statement is guarded by freshCommand, its parameters $1 team, $2 user and $3 trigger.
+func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, n *int64) {
 	exec := func(sql string, args ...any) {
-		b.Queue(sql, args...).Exec(func(tag pgconn.CommandTag) error {
+		b.Queue(sql, append([]any{m.TeamID, m.UserID, triggerID}, args...)...).Exec(func(tag pgconn.CommandTag) error {
 			*n += tag.RowsAffected()
 			return nil
 		})
 	}
 	switch {
 	case ch.MarkReading != "":
-		exec(`INSERT INTO reading_progress (team_id, user_id, item_id, status) VALUES ($1, $2, $3, $4)
+		exec(`INSERT INTO reading_progress (team_id, user_id, item_id, status) SELECT $1, $2, $4, $5 WHERE `+freshCommand+`
 		      ON CONFLICT (team_id, user_id, item_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()
 		      WHERE reading_progress.status <> EXCLUDED.status`,
-			m.TeamID, m.UserID, ch.MarkReading, ch.Status)
+			ch.MarkReading, ch.Status)
 	case ch.UnmarkReading != "":
-		exec(`DELETE FROM reading_progress WHERE team_id = $1 AND user_id = $2 AND item_id = $3`,
-			m.TeamID, m.UserID, ch.UnmarkReading)
+		exec(`DELETE FROM reading_progress WHERE team_id = $1 AND user_id = $2 AND item_id = $4 AND `+freshCommand,
+			ch.UnmarkReading)
 	case len(ch.AddEntries) > 0:
 		for _, e := range ch.AddEntries {
 			var rps *float64
@@ -368,17 +368,18 @@ func queueChange(b *pgx.Batch, m Member, ch Change, n *int64) {
 				detail = e.Load.Link
 			}
 			exec(`INSERT INTO milestone_entries (team_id, user_id, milestone, key, detail, rps, p95_us, p99_us, max_us)
-			      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				m.TeamID, m.UserID, e.Milestone, e.Key, detail, rps, p95, p99, maxLat)
+			      SELECT $1, $2, $4, $5, $6, $7::double precision, $8::bigint, $9::bigint, $10::bigint WHERE `+freshCommand,
+				e.Milestone, e.Key, detail, rps, p95, p99, maxLat)
 		}
 	case ch.AddShift != nil:
-		exec(`INSERT INTO oncall_shifts (team_id, user_id, from_date, to_date, part) VALUES ($1, $2, $3::date, $4::date, $5)`,
-			m.TeamID, m.UserID, ch.AddShift.From.String(), ch.AddShift.To.String(), string(ch.AddShift.Part))
+		exec(`INSERT INTO oncall_shifts (team_id, user_id, from_date, to_date, part)
+		      SELECT $1, $2, $4::date, $5::date, $6 WHERE `+freshCommand,
+			ch.AddShift.From.String(), ch.AddShift.To.String(), string(ch.AddShift.Part))
 	case ch.RemoveLatest == "oncall":
-		exec(`DELETE FROM oncall_shifts WHERE id = (SELECT max(id) FROM oncall_shifts WHERE team_id = $1 AND user_id = $2)`,
-			m.TeamID, m.UserID)
+		exec(`DELETE FROM oncall_shifts WHERE id = (SELECT max(id) FROM oncall_shifts WHERE team_id = $1 AND user_id = $2)
+		      AND ` + freshCommand)
 	case ch.RemoveLatest != "":
 		exec(`DELETE FROM milestone_entries WHERE id = (SELECT max(id) FROM milestone_entries
-		      WHERE team_id = $1 AND user_id = $2 AND milestone = $3)`, m.TeamID, m.UserID, ch.RemoveLatest)
+		      WHERE team_id = $1 AND user_id = $2 AND milestone = $4) AND `+freshCommand, ch.RemoveLatest)
 	}
 }
