@@ -38,6 +38,9 @@ type Config struct {
 	// beyond it the bot answers "very busy, nothing was saved" at once instead of queueing work
 	// behind the database pool. 0 means InFlightPerConn × DB_MAX_CONNS.
 	MaxInFlight int `env:"MAX_IN_FLIGHT, default=0"`
+	// SnapshotCacheSize is how many members' progress snapshots this process keeps in memory for
+	// read-only commands; 0 turns the cache off (every command reads Postgres).
+	SnapshotCacheSize int `env:"SNAPSHOT_CACHE_SIZE, default=50000"`
 	// SocketConnections is how many Socket Mode links this process keeps open; Slack allows up to
 	// 10 per app in total and spreads envelopes across them.
 	SocketConnections int `env:"SOCKET_CONNECTIONS, default=1"`
@@ -156,6 +159,9 @@ func (c *Config) validate(need Need) error {
 	}
 	if c.MaxInFlight < 0 || c.MaxInFlight > 100000 {
 		bad("MAX_IN_FLIGHT", "expected 0 (%d × DB_MAX_CONNS) or a number up to 100000, got %d", InFlightPerConn, c.MaxInFlight)
+	}
+	if c.SnapshotCacheSize < 0 || c.SnapshotCacheSize > 10_000_000 {
+		bad("SNAPSHOT_CACHE_SIZE", "expected 0 (off) or a number of members up to 10000000, got %d", c.SnapshotCacheSize)
 	}
 	if c.SocketConnections < 1 || c.SocketConnections > 10 {
 		bad("SOCKET_CONNECTIONS", "expected 1 to 10 (Slack allows at most 10 Socket Mode connections), got %d", c.SocketConnections)
