@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -545,6 +546,12 @@ func (c *checker) confirm(v any, ptr string) {
 // checkMessage applies chat.postMessage's rules to a message's text and blocks. It returns
 // the blocks as stored (with assigned ids), or a Slack error code and its detail lines.
 func (s *Server) checkMessage(text string, blocks json.RawMessage, hasAttachments bool) (json.RawMessage, string, []string) {
+	return s.checkMessageTree(text, blocks, nil, false, hasAttachments)
+}
+
+// checkMessageTree is checkMessage given, when haveTree is true, what json.Unmarshal of blocks
+// into an any gives (see decodeAckFast). Blocks returned unchanged are a copy of blocks.
+func (s *Server) checkMessageTree(text string, blocks json.RawMessage, tree any, haveTree, hasAttachments bool) (json.RawMessage, string, []string) {
 	if runes(text) > maxMessageText {
 		return nil, "msg_too_long", nil
 	}
@@ -554,9 +561,11 @@ func (s *Server) checkMessage(text string, blocks json.RawMessage, hasAttachment
 		}
 		return nil, "", nil
 	}
-	var decoded any
-	if err := json.Unmarshal(blocks, &decoded); err != nil {
-		return nil, "invalid_blocks_format", []string{"[ERROR] " + err.Error()}
+	decoded := tree
+	if !haveTree {
+		if err := json.Unmarshal(blocks, &decoded); err != nil {
+			return nil, "invalid_blocks_format", []string{"[ERROR] " + err.Error()}
+		}
 	}
 	list, ok := decoded.([]any)
 	if !ok {
@@ -574,9 +583,9 @@ func (s *Server) checkMessage(text string, blocks json.RawMessage, hasAttachment
 		return nil, "", nil
 	}
 	if !c.changed {
-		return blocks, "", nil
+		return slices.Clone(blocks), "", nil
 	}
-	out, err := json.Marshal(list)
+	out, err := marshalTree(list, len(blocks)+len(list)*16)
 	if err != nil {
 		return nil, "invalid_blocks", []string{"[ERROR] " + err.Error()}
 	}

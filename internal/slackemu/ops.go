@@ -178,12 +178,12 @@ func (o *op) waitAnswer() {
 	o.answerTimer = time.AfterFunc(o.s.cfg.AnswerTimeout, func() { o.finish(nil) })
 }
 
-func (o *op) onAck(e *envelope, payload json.RawMessage, at time.Time) {
+func (o *op) onAck(e *envelope, payload json.RawMessage, msg *decodedMessage, at time.Time) {
 	switch o.kind {
 	case kindSlash:
-		o.s.ackSlash(o, e, payload, at)
+		o.s.ackSlash(o, e, payload, msg, at)
 	case kindSubmit:
-		o.s.ackSubmit(o, e, payload, at)
+		o.s.ackSubmit(o, e, slices.Clone(payload), at)
 	case kindAction:
 		o.mu.Lock()
 		o.markAcked(e, at)
@@ -372,15 +372,26 @@ func parseMessagePayload(payload json.RawMessage) (ackMessage, error) {
 
 func isJSONNull(b json.RawMessage) bool { return len(b) == 0 || string(b) == "null" }
 
-func (s *Server) ackSlash(o *op, e *envelope, payload json.RawMessage, at time.Time) {
-	m, err := parseMessagePayload(payload)
+// ackSlash takes a slash command's ack. dec, when not nil, is payload decoded already.
+func (s *Server) ackSlash(o *op, e *envelope, payload json.RawMessage, dec *decodedMessage, at time.Time) {
+	var m ackMessage
+	var err error
+	if dec != nil {
+		m = dec.ackMessage
+	} else {
+		m, err = parseMessagePayload(payload)
+	}
 	code := ""
 	var answer *Message
 	switch {
 	case err != nil:
 		code = "invalid_payload"
 	case m.Text != "" || m.Blocks != nil || m.Attachments != nil:
-		blocks, c, _ := s.checkMessage(m.Text, m.Blocks, m.Attachments != nil)
+		var tree any
+		if dec != nil {
+			tree = dec.blocks
+		}
+		blocks, c, _ := s.checkMessageTree(m.Text, m.Blocks, tree, dec != nil, m.Attachments != nil)
 		if c != "" {
 			code = c
 			break

@@ -301,6 +301,10 @@ func (s *Server) handleFrame(l *link, data []byte) {
 		s.log.Warn("dropped socket mode response of 20KB or more, as Slack does", "bytes", len(data), "link", l.host)
 		return
 	}
+	if a, ok := decodeAckFast(data); ok && a.envelopeID != "" {
+		s.handleAck(a.envelopeID, a.payload, a.msg, time.Now())
+		return
+	}
 	var ack struct {
 		EnvelopeID string          `json:"envelope_id"`
 		Payload    json.RawMessage `json:"payload"`
@@ -310,7 +314,7 @@ func (s *Server) handleFrame(l *link, data []byte) {
 		s.log.Warn("unreadable frame from app", "link", l.host, "err", err)
 		return
 	}
-	s.handleAck(ack.EnvelopeID, ack.Payload, time.Now())
+	s.handleAck(ack.EnvelopeID, ack.Payload, nil, time.Now())
 }
 
 // Disconnect sends a disconnect frame with reason ("refresh_requested", "warning",
@@ -426,7 +430,9 @@ func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
 	return true
 }
 
-func (s *Server) handleAck(id string, payload json.RawMessage, at time.Time) {
+// handleAck takes the ack of envelope id. msg, when not nil, is payload already decoded
+// as a message (see decodeAckFast); payload may alias the frame, which is reused later.
+func (s *Server) handleAck(id string, payload json.RawMessage, msg *decodedMessage, at time.Time) {
 	v, ok := s.envelopes.Load(id)
 	if !ok {
 		s.stats.unknownAcks.Add(1)
@@ -445,7 +451,7 @@ func (s *Server) handleAck(id string, payload json.RawMessage, at time.Time) {
 	e.timer.Stop()
 	s.envelopes.Delete(id)
 	s.stats.acked.Add(1)
-	e.op.onAck(e, payload, at)
+	e.op.onAck(e, payload, msg, at)
 }
 
 func (s *Server) ackTimeout(e *envelope) {

@@ -1,0 +1,758 @@
+package slackemu
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The Socket Mode ack is the emulator's hottest input: at thousands of commands per second
+// decoding it with encoding/json three times over (the frame, the message, the blocks) and
+// encoding the blocks again cost more CPU than the rest of the emulator together. jsonReader
+// validates and decodes a frame in one pass, and appendJSON encodes decoded blocks without
+// reflection. Both give up (ok false) on anything they are not certain to handle exactly as
+// encoding/json does: invalid JSON, numbers out of range, surrogate escapes, invalid UTF-8,
+// keys that only match a field case-insensitively, unusual value types. The caller then takes
+// the encoding/json path, so every input gets the same result, error messages included, as
+// before; the fast path only covers what bots really send.
+
+// maxFastDepth bounds the reader's recursion; deeper input goes to encoding/json, whose own
+// limit is 10,000.
+const maxFastDepth = 200
+
+// jsonReader reads one JSON text. Strings it returns are copies: the input may be reused.
+type jsonReader struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+func (r *jsonReader) ws() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek skips whitespace and returns the next byte, 0 at the end.
+func (r *jsonReader) peek() byte {
+	r.ws()
+	if r.i >= len(r.b) {
+		return 0
+	}
+	return r.b[r.i]
+}
+
+// end reports whether only whitespace is left.
+func (r *jsonReader) end() bool {
+	r.ws()
+	return r.i == len(r.b)
+}
+
+func (r *jsonReader) literal(word string) bool {
+	if len(r.b)-r.i < len(word) || string(r.b[r.i:r.i+len(word)]) != word {
+		return false
+	}
+	r.i += len(word)
+	return true
+}
+
+// number consumes a number as JSON's grammar defines it and returns its text.
+func (r *jsonReader) number() ([]byte, bool) {
+	b, i := r.b, r.i
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return nil, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return nil, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return nil, false
+		}
+	}
+	r.i = i
+	return b[start:i], true
+}
+
+func hexVal(c byte) (rune, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return rune(c - '0'), true
+	case c >= 'a' && c <= 'f':
+		return rune(c - 'a' + 10), true
+	case c >= 'A' && c <= 'F':
+		return rune(c - 'A' + 10), true
+	}
+	return 0, false
+}
+
+// str reads a string (r.b[r.i] must be '"') and returns it unescaped. It gives up on invalid
+// UTF-8 and on \u escapes of surrogates, which encoding/json replaces in ways not worth
+// copying here.
+func (r *jsonReader) str() (string, bool) {
+	b := r.b
+	i := r.i + 1
+	start := i
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			r.i = i + 1
+			return string(b[start:i]), true
+		case c == '\\':
+			return r.strEscaped(start, i)
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			ru, size := utf8.DecodeRune(b[i:])
+			if ru == utf8.RuneError && size == 1 {
+				return "", false
+			}
+			i += size
+		}
+	}
+	return "", false
+}
+
+// strEscaped finishes a string from i, the first backslash; b[start:i] is plain.
+func (r *jsonReader) strEscaped(start, i int) (string, bool) {
+	b := r.b
+	out := make([]byte, 0, len(b)-start)
+	out = append(out, b[start:i]...)
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			r.i = i + 1
+			return string(out), true
+		case c == '\\':
+			if i+1 >= len(b) {
+				return "", false
+			}
+			switch e := b[i+1]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				if i+6 > len(b) {
+					return "", false
+				}
+				var ru rune
+				for _, h := range b[i+2 : i+6] {
+					v, ok := hexVal(h)
+					if !ok {
+						return "", false
+					}
+					ru = ru<<4 | v
+				}
+				if ru >= 0xD800 && ru < 0xE000 {
+					return "", false
+				}
+				out = utf8.AppendRune(out, ru)
+				i += 4
+			default:
+				return "", false
+			}
+			i += 2
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			ru, size := utf8.DecodeRune(b[i:])
+			if ru == utf8.RuneError && size == 1 {
+				return "", false
+			}
+			out = append(out, b[i:i+size]...)
+			i += size
+		}
+	}
+	return "", false
+}
+
+// skipStr validates a string without decoding it; like encoding/json it accepts any bytes
+// of 0x20 and above, valid UTF-8 or not.
+func (r *jsonReader) skipStr() bool {
+	b := r.b
+	i := r.i + 1
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			r.i = i + 1
+			return true
+		case c == '\\':
+			if i+1 >= len(b) {
+				return false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return false
+				}
+				for _, h := range b[i+2 : i+6] {
+					if _, ok := hexVal(h); !ok {
+						return false
+					}
+				}
+				i += 6
+			default:
+				return false
+			}
+		case c < 0x20:
+			return false
+		default:
+			i++
+		}
+	}
+	return false
+}
+
+// skip validates one value without building it.
+func (r *jsonReader) skip() bool {
+	switch r.peek() {
+	case '{':
+		if r.depth++; r.depth > maxFastDepth {
+			return false
+		}
+		r.i++
+		if r.peek() == '}' {
+			r.i++
+			r.depth--
+			return true
+		}
+		for {
+			if r.peek() != '"' || !r.skipStr() || r.peek() != ':' {
+				return false
+			}
+			r.i++
+			if !r.skip() {
+				return false
+			}
+			switch r.peek() {
+			case ',':
+				r.i++
+			case '}':
+				r.i++
+				r.depth--
+				return true
+			default:
+				return false
+			}
+		}
+	case '[':
+		if r.depth++; r.depth > maxFastDepth {
+			return false
+		}
+		r.i++
+		if r.peek() == ']' {
+			r.i++
+			r.depth--
+			return true
+		}
+		for {
+			if !r.skip() {
+				return false
+			}
+			switch r.peek() {
+			case ',':
+				r.i++
+			case ']':
+				r.i++
+				r.depth--
+				return true
+			default:
+				return false
+			}
+		}
+	case '"':
+		return r.skipStr()
+	case 't':
+		return r.literal("true")
+	case 'f':
+		return r.literal("false")
+	case 'n':
+		return r.literal("null")
+	default:
+		_, ok := r.number()
+		return ok
+	}
+}
+
+// value decodes one value the way json.Unmarshal into an any does: map[string]any, []any
+// (never nil), string, float64, bool or nil.
+func (r *jsonReader) value() (any, bool) {
+	switch r.peek() {
+	case '{':
+		if r.depth++; r.depth > maxFastDepth {
+			return nil, false
+		}
+		r.i++
+		m := make(map[string]any)
+		if r.peek() == '}' {
+			r.i++
+			r.depth--
+			return m, true
+		}
+		for {
+			if r.peek() != '"' {
+				return nil, false
+			}
+			k, ok := r.str()
+			if !ok || r.peek() != ':' {
+				return nil, false
+			}
+			r.i++
+			v, ok := r.value()
+			if !ok {
+				return nil, false
+			}
+			m[k] = v
+			switch r.peek() {
+			case ',':
+				r.i++
+			case '}':
+				r.i++
+				r.depth--
+				return m, true
+			default:
+				return nil, false
+			}
+		}
+	case '[':
+		if r.depth++; r.depth > maxFastDepth {
+			return nil, false
+		}
+		r.i++
+		a := make([]any, 0, 4)
+		if r.peek() == ']' {
+			r.i++
+			r.depth--
+			return a, true
+		}
+		for {
+			v, ok := r.value()
+			if !ok {
+				return nil, false
+			}
+			a = append(a, v)
+			switch r.peek() {
+			case ',':
+				r.i++
+			case ']':
+				r.i++
+				r.depth--
+				return a, true
+			default:
+				return nil, false
+			}
+		}
+	case '"':
+		return r.str()
+	case 't':
+		return true, r.literal("true")
+	case 'f':
+		return false, r.literal("false")
+	case 'n':
+		return nil, r.literal("null")
+	default:
+		num, ok := r.number()
+		if !ok {
+			return nil, false
+		}
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil {
+			return nil, false
+		}
+		return f, true
+	}
+}
+
+// decodedAck is an ack frame read in one pass.
+type decodedAck struct {
+	envelopeID string
+	// payload is the payload value as sent (nil when absent); it aliases the frame.
+	payload []byte
+	// msg is the payload read as a message, with blocks decoded, when it is an object, a
+	// string, null or absent; nil otherwise (the caller then decodes payload itself).
+	msg *decodedMessage
+}
+
+// decodedMessage is what parseMessagePayload and json.Unmarshal of the blocks would give.
+type decodedMessage struct {
+	ackMessage     // Blocks aliases the frame
+	blocks     any // the decoded blocks, when Blocks is set
+}
+
+// ackFields are ackMessage's JSON names: a key that matches one only case-insensitively
+// would be honoured by encoding/json, so the fast path leaves such payloads to it.
+var ackFields = []string{"text", "blocks", "attachments", "response_type", "replace_original", "delete_original", "thread_ts"}
+
+// decodeAckFast reads an ack frame as handleFrame's json.Unmarshal into
+// {envelope_id string; payload json.RawMessage} does, plus the payload as a message. ok is
+// false when the frame must go the encoding/json way (including every invalid frame).
+func decodeAckFast(data []byte) (decodedAck, bool) {
+	a := decodedAck{msg: &decodedMessage{}} // no payload reads as an empty message
+	r := jsonReader{b: data}
+	if r.peek() != '{' {
+		return a, false
+	}
+	r.i++
+	r.depth = 1
+	if r.peek() == '}' {
+		r.i++
+		return a, r.end()
+	}
+	for {
+		if r.peek() != '"' {
+			return a, false
+		}
+		k, ok := r.str()
+		if !ok || r.peek() != ':' {
+			return a, false
+		}
+		r.i++
+		switch k {
+		case "envelope_id":
+			if r.peek() != '"' {
+				return a, false
+			}
+			if a.envelopeID, ok = r.str(); !ok {
+				return a, false
+			}
+		case "payload":
+			r.peek()
+			start := r.i
+			msg, ok := r.message()
+			if !ok {
+				return a, false
+			}
+			// Exactly the value's bytes, as json.RawMessage gets them.
+			a.payload, a.msg = data[start:r.i], msg
+		default:
+			if strings.EqualFold(k, "envelope_id") || strings.EqualFold(k, "payload") {
+				return a, false
+			}
+			if !r.skip() {
+				return a, false
+			}
+		}
+		switch r.peek() {
+		case ',':
+			r.i++
+		case '}':
+			r.i++
+			return a, r.end()
+		default:
+			return a, false
+		}
+	}
+}
+
+// message reads the payload value. A payload that is not an object, string or null is only
+// validated (msg nil): parseMessagePayload refuses it, and ackSubmit reads it itself.
+func (r *jsonReader) message() (*decodedMessage, bool) {
+	switch r.peek() {
+	case 'n':
+		return &decodedMessage{}, r.literal("null")
+	case '"':
+		s, ok := r.str()
+		return &decodedMessage{ackMessage: ackMessage{Text: s}}, ok
+	case '{':
+	default:
+		return nil, r.skip()
+	}
+	m := &decodedMessage{}
+	r.i++
+	r.depth++
+	if r.peek() == '}' {
+		r.i++
+		r.depth--
+		return m, true
+	}
+	for {
+		if r.peek() != '"' {
+			return nil, false
+		}
+		k, ok := r.str()
+		if !ok || r.peek() != ':' {
+			return nil, false
+		}
+		r.i++
+		c := r.peek()
+		switch k {
+		case "text", "response_type", "thread_ts":
+			var s string
+			switch c {
+			case 'n':
+				ok = r.literal("null")
+			case '"':
+				s, ok = r.str()
+			default:
+				return nil, false
+			}
+			if !ok {
+				return nil, false
+			}
+			if c == '"' {
+				switch k {
+				case "text":
+					m.Text = s
+				case "response_type":
+					m.ResponseType = s
+				default:
+					m.ThreadTS = s
+				}
+			}
+		case "replace_original", "delete_original":
+			var v bool
+			switch c {
+			case 'n':
+				ok = r.literal("null")
+			case 't':
+				v, ok = true, r.literal("true")
+			case 'f':
+				ok = r.literal("false")
+			default:
+				return nil, false
+			}
+			if !ok {
+				return nil, false
+			}
+			if c != 'n' {
+				if k == "replace_original" {
+					m.ReplaceOriginal = v
+				} else {
+					m.DeleteOriginal = v
+				}
+			}
+		case "blocks":
+			start := r.i
+			v, ok := r.value()
+			if !ok {
+				return nil, false
+			}
+			if c == 'n' {
+				m.Blocks, m.blocks = nil, nil
+			} else {
+				m.Blocks, m.blocks = r.b[start:r.i], v
+			}
+		case "attachments":
+			start := r.i
+			if !r.skip() {
+				return nil, false
+			}
+			if c == 'n' {
+				m.Attachments = nil
+			} else {
+				m.Attachments = r.b[start:r.i]
+			}
+		default:
+			for _, f := range ackFields {
+				if strings.EqualFold(k, f) {
+					return nil, false
+				}
+			}
+			if !r.skip() {
+				return nil, false
+			}
+		}
+		switch r.peek() {
+		case ',':
+			r.i++
+		case '}':
+			r.i++
+			r.depth--
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// appendJSON appends v as json.Marshal would encode it, for the values json.Unmarshal puts in
+// an any (plus the strings the checker adds). ok is false for anything else.
+func appendJSON(b []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), true
+	case string:
+		return appendJSONString(b, v), true
+	case bool:
+		return strconv.AppendBool(b, v), true
+	case float64:
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return b, false
+		}
+		format := byte('f')
+		if abs := math.Abs(v); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+			format = 'e'
+		}
+		b = strconv.AppendFloat(b, v, format, -1, 64)
+		if format == 'e' {
+			// e-09 becomes e-9, as encoding/json writes it
+			if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+				b[n-2] = b[n-1]
+				b = b[:n-1]
+			}
+		}
+		return b, true
+	case []any:
+		if v == nil {
+			return append(b, "null"...), true
+		}
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendJSON(b, e); !ok {
+				return b, false
+			}
+		}
+		return append(b, ']'), true
+	case map[string]any:
+		if v == nil {
+			return append(b, "null"...), true
+		}
+		var buf [16]string
+		keys := buf[:0]
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = appendJSON(b, v[k]); !ok {
+				return b, false
+			}
+		}
+		return append(b, '}'), true
+	}
+	return b, false
+}
+
+// marshalTree is json.Marshal for decoded JSON, fast when appendJSON can do it.
+func marshalTree(v any, sizeHint int) ([]byte, error) {
+	if b, ok := appendJSON(make([]byte, 0, sizeHint), v); ok {
+		return b, nil
+	}
+	return json.Marshal(v)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// jsonSafe marks the ASCII bytes json.Marshal writes as they are (HTML escaping on).
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendJSONString appends s quoted exactly as json.Marshal quotes strings: HTML-escaped,
+// U+2028 and U+2029 escaped, invalid UTF-8 replaced by \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		ru, size := utf8.DecodeRuneInString(s[i:])
+		if ru == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if ru == '\u2028' || ru == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[ru&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
