@@ -104,21 +104,23 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 	if err := m.WatchPool(reg, pool.Stat); err != nil {
 		return fmt.Errorf("watch pool: %w", err)
 	}
+	ms, err := newMigrationState(pool)
+	if err != nil {
+		return err
+	}
+	defer ms.Close()
 	if cfg.MigrateOnStart {
-		if err := migrate.Up(ctx, cfg.DatabaseURL, log); err != nil {
-			return err
+		// Up opens its own connection and takes the advisory lock; skip it when goose, asked
+		// over the pool, finds nothing to apply. On any doubt, Up decides as before.
+		if pending, err := ms.pending(ctx); err != nil || pending {
+			if err := migrate.Up(ctx, cfg.DatabaseURL, log); err != nil {
+				return err
+			}
+		} else {
+			log.Debug("migrations already current")
 		}
 	}
-	hs.AddCheck(metrics.CheckMigrations, func(ctx context.Context) error {
-		cur, latest, err := migrate.Status(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		if cur != latest {
-			return fmt.Errorf("database at migration %d, this binary expects %d", cur, latest)
-		}
-		return nil
-	})
+	hs.AddCheck(metrics.CheckMigrations, ms.check)
 
 	st := store.New(pool)
 	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
@@ -159,10 +161,23 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 		return err
 	}
 	h.Jobs = jobs
+	// River starts (a ping, its queue and producer rows, LISTENs, leader election: some hundred
+	// ms of round trips, more on a busy host) while the bot connects to Slack rather than before:
+	// commands only insert jobs, which River accepts before Start. If River cannot start, the bot
+	// stops and Run fails, as before.
+	botCtx, stopBot := context.WithCancel(ctx)
+	defer stopBot()
+	jobsStarted := make(chan error, 1)
 	if cfg.JobsEnabled {
-		if err := jobs.Start(ctx); err != nil {
-			return err
-		}
+		go func() {
+			err := jobs.Start(ctx)
+			if err != nil {
+				stopBot()
+			}
+			jobsStarted <- err
+		}()
+	} else {
+		jobsStarted <- nil
 	}
 	bot := &slackbot.Bot{Handler: h, API: api, Log: log, Obs: observer{m}, Connections: cfg.SocketConnections, MaxInFlight: cfg.InFlightLimit()}
 	for _, hook := range hooks {
@@ -176,7 +191,12 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 	})
 
 	log.Info("pathbot starting", "readings", len(cur.Readings), "milestones", len(cur.Milestones), "slack_api", cfg.SlackAPIURL, "connections", cfg.SocketConnections)
-	err = bot.Run(ctx, drainTimeout)
+	err = bot.Run(botCtx, drainTimeout)
+	if jerr := <-jobsStarted; jerr != nil && err == nil {
+		// The bot stopped because River could not start (or start was cut short by shutdown,
+		// which Run reported as an error before, too).
+		err = jerr
+	}
 	if cfg.JobsEnabled {
 		// River's soft stop: in-flight jobs finish; what doesn't finish in time is cancelled and
 		// rescued by another replica later.
