@@ -123,6 +123,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 	hs.AddCheck(metrics.CheckMigrations, ms.check)
 
 	st := store.New(pool)
+	st.SetCacheSize(cfg.SnapshotCacheSize)
 	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
 	go func() { defer close(cacheDone); st.Listen(cacheCtx, log) }()
