@@ -120,6 +120,31 @@ func hexVal(c byte) (rune, bool) {
 	return 0, false
 }
 
+// Block Kit's own words come back as these shared strings, and as values ready in an any,
+// instead of a fresh allocation each.
+var (
+	internedKeys = setOfStrings("type", "text", "emoji", "verbatim", "block_id", "elements", "element",
+		"action_id", "value", "style", "url", "fields", "accessory", "alt_text", "image_url", "title",
+		"placeholder", "options", "initial_option", "confirm", "label", "hint", "optional")
+	internedValues = func() map[string]any {
+		m := map[string]any{}
+		for _, v := range []string{"section", "header", "context", "actions", "divider", "image", "input",
+			"markdown", "rich_text", "mrkdwn", "plain_text", "button", "primary", "danger", "static_select",
+			"overflow", "checkboxes", "radio_buttons", "datepicker", "timepicker", "plain_text_input"} {
+			m[v] = v
+		}
+		return m
+	}()
+)
+
+func setOfStrings(vs ...string) map[string]string {
+	m := make(map[string]string, len(vs))
+	for _, v := range vs {
+		m[v] = v
+	}
+	return m
+}
+
 // str reads a string (r.b[r.i] must be '"') and returns it unescaped. It gives up on invalid
 // UTF-8 and on \u escapes of surrogates, which encoding/json replaces in ways not worth
 // copying here.
@@ -132,6 +157,9 @@ func (r *jsonReader) str() (string, bool) {
 		switch {
 		case c == '"':
 			r.i = i + 1
+			if s, ok := internedKeys[string(b[start:i])]; ok {
+				return s, true
+			}
 			return string(b[start:i]), true
 		case c == '\\':
 			return r.strEscaped(start, i)
@@ -148,6 +176,21 @@ func (r *jsonReader) str() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// plainStrEnd is the index of the closing quote of the string at r.i when it is short and
+// plain ASCII, else 0.
+func (r *jsonReader) plainStrEnd() int {
+	b := r.b
+	for i := r.i + 1; i < len(b) && i < r.i+20; i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return 0
+		}
+	}
+	return 0
 }
 
 // strEscaped finishes a string from i, the first backslash; b[start:i] is plain.
@@ -395,6 +438,12 @@ func (r *jsonReader) value() (any, bool) {
 			}
 		}
 	case '"':
+		if end := r.plainStrEnd(); end > 0 {
+			if v, ok := internedValues[string(r.b[r.i+1:end])]; ok {
+				r.i = end + 1
+				return v, true
+			}
+		}
 		return r.str()
 	case 't':
 		return true, r.literal("true")

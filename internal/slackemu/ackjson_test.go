@@ -176,3 +176,102 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 	})
 }
+
+// wantEnvelope is the envelope as deliver encoded it with json.Marshal.
+func wantEnvelope(id, typ string, payload []byte, attempt int) ([]byte, error) {
+	w := envelopeWire{EnvelopeID: id, Type: typ, Payload: payload, AcceptsResponsePayload: typ != "events_api"}
+	if typ == "events_api" {
+		reason := ""
+		if attempt > 0 {
+			reason = "timeout"
+		}
+		w.RetryAttempt, w.RetryReason = &attempt, &reason
+	}
+	return json.Marshal(w)
+}
+
+func checkEnvelope(t *testing.T, payload []byte) {
+	t.Helper()
+	for _, typ := range []string{"slash_commands", "interactive", "events_api"} {
+		for attempt := range 3 {
+			want, wantErr := wantEnvelope("4bb2b95e-11f9-479f-86d8-4fe51dc5e8ab", typ, payload, attempt)
+			got, err := envelopeJSON("4bb2b95e-11f9-479f-86d8-4fe51dc5e8ab", typ, payload, attempt)
+			if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+				t.Fatalf("envelope of %q: %s (%v), json.Marshal %s (%v)", payload, got, err, want, wantErr)
+			}
+		}
+	}
+}
+
+func TestEnvelopeJSONMatchesMarshal(t *testing.T) {
+	payloads := [][]byte{nil, {}, []byte(`{}`), []byte(` {}`), []byte(`{} `), []byte(`{"a": 1}`), []byte(`{"a":"x y"}`),
+		[]byte(`{"a":"<b>&"}`), []byte("{\"a\":\"\u2028\"}"), []byte(`{"a":"\"<"}`), []byte(`{"a":"\\"}`),
+		[]byte(`{"a":`), []byte(`[1,2]`), []byte(`"s"`), []byte("{\"a\":\"\xff\"}")}
+	payloads = append(payloads, ackPayloads(t)...)
+	for _, p := range payloads {
+		checkEnvelope(t, p)
+	}
+	p := slashPayload{Token: "t", TeamID: "T1", TeamDomain: "d", ChannelID: "D1", ChannelName: "directmessage",
+		UserID: "U1", UserName: "ünï <code>", Command: "/path", Text: "done \"x\" & <y>\n\t\u2028\xff",
+		APIAppID: "A1", IsEnterpriseInstall: "false", ResponseURL: "http://127.0.0.1:1/response/x-y", TriggerID: "1.2.3"}
+	want, err := json.Marshal(p)
+	if got := p.appendJSON(nil); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("slash payload %s, json.Marshal %s (%v)", got, want, err)
+	}
+	checkEnvelope(t, want)
+}
+
+func FuzzEnvelopeJSON(f *testing.F) {
+	f.Add([]byte(`{"a":"x y <z>"}`), "text")
+	for _, p := range ackPayloads(f) {
+		f.Add(p, "status")
+	}
+	f.Fuzz(func(t *testing.T, payload []byte, text string) {
+		checkEnvelope(t, payload)
+		p := slashPayload{Text: text, UserName: string(payload)}
+		want, err := json.Marshal(p)
+		if got := p.appendJSON(nil); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("slash payload %s, json.Marshal %s (%v)", got, want, err)
+		}
+	})
+}
+
+// BenchmarkAckCheck is the emulator's work on one ack payload pathbot really sent: read the
+// frame, check the blocks, produce the stored copy. "old" is the encoding/json way.
+func BenchmarkAckCheck(b *testing.B) {
+	s := New(Config{})
+	b.Cleanup(func() { _ = s.Close() })
+	var frames [][]byte
+	for _, p := range ackPayloads(b) {
+		frames = append(frames, frameOf(string(p)))
+	}
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			a, ok := decodeAckFast(frames[i%len(frames)])
+			if !ok {
+				b.Fatal("slow path")
+			}
+			m := a.msg
+			if _, code, _ := s.checkMessageTree(m.Text, m.Blocks, m.blocks, true, m.Attachments != nil); code != "" {
+				b.Fatal(code)
+			}
+		}
+	})
+	b.Run("old", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			_, payload, err := slowAck(frames[i%len(frames)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := parseMessagePayload(payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, code, _ := s.checkMessage(m.Text, m.Blocks, m.Attachments != nil); code != "" {
+				b.Fatal(code)
+			}
+		}
+	})
+}

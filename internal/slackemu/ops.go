@@ -295,11 +295,23 @@ func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []b
 		ResponseURL: s.newResponseURL(o, userID, c.id, ""),
 		TriggerID:   s.newTrigger(userID, o),
 	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, nil, fmt.Errorf("emulator: marshal slash command: %w", err)
+	return o, p.appendJSON(make([]byte, 0, 512)), nil
+}
+
+// appendJSON appends p as json.Marshal encodes it, without reflection: a slash command is
+// built for every request of a load test.
+func (p *slashPayload) appendJSON(b []byte) []byte {
+	for _, f := range [...]struct{ key, val string }{
+		{`{"token":`, p.Token}, {`,"team_id":`, p.TeamID}, {`,"team_domain":`, p.TeamDomain},
+		{`,"channel_id":`, p.ChannelID}, {`,"channel_name":`, p.ChannelName}, {`,"user_id":`, p.UserID},
+		{`,"user_name":`, p.UserName}, {`,"command":`, p.Command}, {`,"text":`, p.Text},
+		{`,"api_app_id":`, p.APIAppID}, {`,"is_enterprise_install":`, p.IsEnterpriseInstall},
+		{`,"response_url":`, p.ResponseURL}, {`,"trigger_id":`, p.TriggerID},
+	} {
+		b = append(b, f.key...)
+		b = appendJSONString(b, f.val)
 	}
-	return o, b, nil
+	return append(b, '}')
 }
 
 func (s *Server) startSlash(o *op, payload []byte) {

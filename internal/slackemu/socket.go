@@ -1,6 +1,7 @@
 package slackemu
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -274,13 +275,23 @@ func (l *link) reader() {
 	l.ws.SetPongHandler(func(string) error {
 		return l.ws.SetReadDeadline(time.Now().Add(grace))
 	})
+	// One buffer for every frame, instead of ReadMessage's fresh and growing one each time:
+	// handleFrame keeps nothing of what it is given.
+	var buf bytes.Buffer
 	for {
-		_, data, err := l.ws.ReadMessage()
+		_, r, err := l.ws.NextReader()
 		if err != nil {
 			return
 		}
+		if buf.Cap() > 4*maxAckBytes {
+			buf = bytes.Buffer{} // after an oversize frame
+		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil {
+			return
+		}
 		_ = l.ws.SetReadDeadline(time.Now().Add(grace))
-		l.s.handleFrame(l, data)
+		l.s.handleFrame(l, buf.Bytes())
 	}
 }
 
@@ -295,6 +306,7 @@ func (l *link) readUntilClosed() {
 	}
 }
 
+// handleFrame takes one frame from the app; data is reused once it returns.
 func (s *Server) handleFrame(l *link, data []byte) {
 	if len(data) >= maxAckBytes {
 		s.stats.oversizeAcks.Add(1)
@@ -402,18 +414,67 @@ type envelopeWire struct {
 	RetryReason            *string         `json:"retry_reason,omitempty"`
 }
 
+// envelopeJSON is json.Marshal of the envelope. Payloads are json.Marshal's output, which
+// encoding/json would only copy (compacted and HTML-escaped already), so the envelope is
+// built around them; anything else goes through json.Marshal.
+func envelopeJSON(id, typ string, payload []byte, attempt int) ([]byte, error) {
+	events := typ == "events_api"
+	if !marshalReady(payload) {
+		w := envelopeWire{EnvelopeID: id, Type: typ, Payload: payload, AcceptsResponsePayload: !events}
+		if events {
+			reason := ""
+			if attempt > 0 {
+				reason = "timeout"
+			}
+			w.RetryAttempt, w.RetryReason = &attempt, &reason
+		}
+		return json.Marshal(w)
+	}
+	b := make([]byte, 0, len(payload)+160)
+	b = appendJSONString(append(b, `{"envelope_id":`...), id)
+	b = appendJSONString(append(b, `,"type":`...), typ)
+	b = append(append(b, `,"payload":`...), payload...)
+	b = strconv.AppendBool(append(b, `,"accepts_response_payload":`...), !events)
+	if events {
+		b = strconv.AppendInt(append(b, `,"retry_attempt":`...), int64(attempt), 10)
+		reason := `,"retry_reason":""`
+		if attempt > 0 {
+			reason = `,"retry_reason":"timeout"`
+		}
+		b = append(b, reason...)
+	}
+	return append(b, '}'), nil
+}
+
+// marshalReady reports whether json.Marshal would copy b, as a json.RawMessage, unchanged:
+// valid JSON with no whitespace outside strings and nothing it HTML-escapes.
+func marshalReady(b []byte) bool {
+	r := jsonReader{b: b}
+	if len(b) == 0 || !r.skip() || r.i != len(b) {
+		return false
+	}
+	inStr := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '<' || c == '>' || c == '&':
+			return false
+		case c == 0xE2 && i+2 < len(b) && b[i+1] == 0x80 && b[i+2]&^1 == 0xA8:
+			return false
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case !inStr && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return false
+		}
+	}
+	return true
+}
+
 // deliver registers and sends one envelope for o. It returns false when no link took it.
 func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
 	e := &envelope{id: uuid.NewString(), op: o, attempt: attempt, sent: time.Now()}
-	w := envelopeWire{EnvelopeID: e.id, Type: typ, Payload: payload, AcceptsResponsePayload: typ != "events_api"}
-	if typ == "events_api" {
-		reason := ""
-		if attempt > 0 {
-			reason = "timeout"
-		}
-		w.RetryAttempt, w.RetryReason = &attempt, &reason
-	}
-	data, err := json.Marshal(w)
+	data, err := envelopeJSON(e.id, typ, payload, attempt)
 	if err != nil {
 		s.log.Error("marshal envelope", "err", err)
 		return false
