@@ -28,6 +28,7 @@ type burst struct {
 // the way Slack's "burst behaviour" lets them.
 type bucket struct {
 	perMinute int
+	burst     int
 	tokens    float64
 	last      time.Time
 }
@@ -56,7 +57,7 @@ func (l *limiter) check(method string, now time.Time) (time.Duration, bool) {
 	}
 	if b := l.buckets[method]; b != nil {
 		rate := float64(b.perMinute) / 60 // tokens per second
-		b.tokens = math.Min(float64(b.perMinute), b.tokens+now.Sub(b.last).Seconds()*rate)
+		b.tokens = math.Min(float64(b.burst), b.tokens+now.Sub(b.last).Seconds()*rate)
 		b.last = now
 		if b.tokens >= 1 {
 			b.tokens--
@@ -85,13 +86,20 @@ func (s *Server) RateLimit(method string, calls int, retryAfter time.Duration) {
 // SetMethodLimit enforces a sustained limit of perMinute calls on method, with bursts up
 // to perMinute; beyond it calls get 429 with Retry-After. perMinute <= 0 removes it.
 func (s *Server) SetMethodLimit(method string, perMinute int) {
+	s.SetMethodLimitBurst(method, perMinute, perMinute)
+}
+
+// SetMethodLimitBurst is SetMethodLimit with bursts of up to burst calls (at least 1) instead
+// of a minute's worth; the bucket starts full.
+func (s *Server) SetMethodLimitBurst(method string, perMinute, burst int) {
 	l := &s.limits
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if perMinute <= 0 {
 		delete(l.buckets, method)
 	} else {
-		l.buckets[method] = &bucket{perMinute: perMinute, tokens: float64(perMinute), last: time.Now()}
+		burst = max(burst, 1)
+		l.buckets[method] = &bucket{perMinute: perMinute, burst: burst, tokens: float64(burst), last: time.Now()}
 	}
 	l.refreshActive()
 }
