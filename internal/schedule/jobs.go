@@ -1,11 +1,13 @@
 package schedule
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,6 +66,10 @@ type Jobs struct {
 	river    *river.Client[pgx.Tx]
 	Now      func() time.Time
 	snoozeFn func(time.Duration) error
+	// pacers holds one *pacer per workspace and Slack method; maxWait is the longest a job
+	// waits for its turn before it is snoozed instead.
+	pacers  sync.Map
+	maxWait time.Duration
 }
 
 // Job kinds.
@@ -109,6 +115,12 @@ type WelcomeArgs struct {
 // Kind implements river.JobArgs.
 func (WelcomeArgs) Kind() string { return KindWelcome }
 
+// fetchCooldown is how soon River fills worker slots that came free. At River's default of
+// 100 ms a queue runs at most MaxWorkers jobs per 100 ms however quick each job is: 200 nudges a
+// second with 20 workers, which made 10,000 due nudges take a minute. At 10 ms that cap is far
+// above what Postgres and Slack allow; River only fetches this often while jobs are waiting.
+const fetchCooldown = 10 * time.Millisecond
+
 var unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}, MaxAttempts: 12}
 
 // New builds the job system. The River client is created but not started.
@@ -125,7 +137,8 @@ func New(pool *pgxpool.Pool, db *store.DB, api *slack.Client, compose Composer, 
 	if cfg.Workers == 0 {
 		cfg.Workers = 20
 	}
-	j := &Jobs{cfg: cfg, db: db, api: api, compose: compose, obs: obs, log: log, Now: time.Now}
+	j := &Jobs{cfg: cfg, db: db, api: api, compose: compose, obs: obs, log: log, Now: time.Now,
+		maxWait: min(20*time.Second, cfg.RescueAfter/8)}
 	var err error
 	if j.nudge, err = ParseSpec(cfg.NudgeSpec); err != nil {
 		return nil, fmt.Errorf("NUDGE_SCHEDULE: %w", err)
@@ -148,6 +161,7 @@ func New(pool *pgxpool.Pool, db *store.DB, api *slack.Client, compose Composer, 
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:               log,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		FetchCooldown:        fetchCooldown,
 		Workers:              workers,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		JobTimeout:           cfg.RescueAfter / 2,
@@ -448,43 +462,89 @@ func slackCode(err error) string {
 	return err.Error()
 }
 
-// deliver sends one proactive message at most once under (kind, team, key): the record is made
-// before sending, and a retry that finds it pending looks for the marker in the channel's history
-// before sending again.
-func (j *Jobs) deliver(ctx context.Context, kind, teamID, key string, channel func() (string, error), compose func(marker string) (slackbot.Reply, bool, error)) error {
-	d, err := j.db.ClaimDelivery(ctx, kind, teamID, key)
+// outgoing is one proactive message, sent at most once under (kind, team, key).
+type outgoing struct {
+	kind, teamID, key string
+	// channel is where it goes. A direct message leaves it empty and names the member in userID
+	// instead: it goes to their DM channel when known, else to their user id, which Slack takes
+	// as "the app's DM with them" (no conversations.open call, no write to the member's row);
+	// the delivery record keeps the channel Slack answers with.
+	channel string
+	userID  string
+	// compose writes it; ok false means there is nothing to send. r is the recipient of a
+	// direct message.
+	compose func(marker string, r store.Recipient) (reply slackbot.Reply, ok bool, err error)
+}
+
+// deliver sends one proactive message at most once: the record is made before sending, and a
+// retry that finds it pending looks for the marker in the channel's history before sending again.
+// Calls to chat.postMessage go through the workspace's pacer, so that all workers together stay
+// at Slack's rate limit; a 429 means Slack took nothing, so the same attempt waits and tries again.
+func (j *Jobs) deliver(ctx context.Context, o outgoing) error {
+	p := j.pacerFor(o.teamID, "chat.postMessage")
+	// Take a turn before claiming: a job that would wait too long is snoozed with nothing
+	// recorded, so that its next attempt is a fresh one with no history to search.
+	if d, ok, err := p.wait(ctx, j.maxWait); err != nil || !ok {
+		return river.JobSnooze(max(d, time.Second))
+	}
+	var d store.Delivery
+	var rcpt store.Recipient
+	var err error
+	if o.userID != "" {
+		d, rcpt, err = j.db.ClaimDM(ctx, o.kind, store.Member{TeamID: o.teamID, UserID: o.userID}, o.key)
+	} else {
+		d, err = j.db.ClaimDelivery(ctx, o.kind, o.teamID, o.key)
+	}
 	if err != nil {
 		return err
 	}
 	if d.Status != "pending" {
 		return nil // sent, skipped or failed before: never again
 	}
-	marker := markerFor(kind, key)
-	reply, ok, err := compose(marker)
+	marker := markerFor(o.kind, o.key)
+	reply, ok, err := o.compose(marker, rcpt)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return j.db.FinishDelivery(ctx, kind, teamID, key, "skipped", "", "", "nothing to send")
+		return j.db.FinishDelivery(ctx, o.kind, o.teamID, o.key, "skipped", "", "", "nothing to send")
 	}
-	ch, err := channel()
-	if err != nil {
-		return j.fail(ctx, kind, teamID, key, err)
+	target := o.channel
+	if o.userID != "" {
+		target = cmp.Or(rcpt.DMChannel, o.userID)
 	}
 	if !d.Fresh {
-		ts, found, err := j.findSent(ctx, ch, marker, d.CreatedAt)
+		// An earlier attempt may have sent it: look in the channel (a conversation id is needed).
+		if o.userID != "" && target == o.userID {
+			if target, err = j.dm(ctx, store.Member{TeamID: o.teamID, UserID: o.userID}); err != nil {
+				return j.fail(ctx, o.kind, o.teamID, o.key, err)
+			}
+		}
+		ts, found, err := j.findSent(ctx, target, marker, d.CreatedAt)
 		if err != nil {
-			return j.fail(ctx, kind, teamID, key, err)
+			return j.fail(ctx, o.kind, o.teamID, o.key, err)
 		}
 		if found {
-			return j.db.FinishDelivery(ctx, kind, teamID, key, "sent", ch, ts, "found in history after a retry")
+			return j.db.FinishSent(ctx, o.kind, o.teamID, o.key, target, ts, "found in history after a retry")
 		}
 	}
-	_, ts, err := j.api.PostMessageContext(ctx, ch, slack.MsgOptionText(reply.Text, false), slack.MsgOptionBlocks(reply.Blocks...))
-	if err != nil {
-		return j.fail(ctx, kind, teamID, key, err)
+	for {
+		sent := p.now()
+		ch, ts, err := j.api.PostMessageContext(ctx, target, slack.MsgOptionText(reply.Text, false), slack.MsgOptionBlocks(reply.Blocks...))
+		if err == nil {
+			p.accepted(sent)
+			return j.db.FinishSent(ctx, o.kind, o.teamID, o.key, ch, ts, "")
+		}
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) {
+			return j.fail(ctx, o.kind, o.teamID, o.key, err)
+		}
+		p.limited(sent, rl.RetryAfter)
+		if _, ok, werr := p.wait(ctx, j.maxWait); werr != nil || !ok {
+			// Too long to hold a worker: snooze; the next attempt checks the history first.
+			return j.fail(ctx, o.kind, o.teamID, o.key, err)
+		}
 	}
-	return j.db.FinishDelivery(ctx, kind, teamID, key, "sent", ch, ts, "")
 }
 
 // fail turns a Slack error into the job's outcome.
@@ -542,18 +602,13 @@ func (j *Jobs) dm(ctx context.Context, m store.Member) (string, error) {
 func (j *Jobs) workNudge(ctx context.Context, job *river.Job[NudgeArgs]) error {
 	a := job.Args
 	m := store.Member{TeamID: a.TeamID, UserID: a.UserID}
-	err := j.deliver(ctx, KindNudge, a.TeamID, a.UserID+":"+a.Key,
-		func() (string, error) { return j.dm(ctx, m) },
-		func(marker string) (slackbot.Reply, bool, error) {
-			s, err := j.db.Settings(ctx, m)
-			if errors.Is(err, store.ErrNotEnrolled) || (err == nil && s.Stopped) {
+	err := j.deliver(ctx, outgoing{kind: KindNudge, teamID: a.TeamID, key: a.UserID + ":" + a.Key, userID: a.UserID,
+		compose: func(marker string, r store.Recipient) (slackbot.Reply, bool, error) {
+			if !r.Enrolled || r.Stopped {
 				return slackbot.Reply{}, false, nil
 			}
-			if err != nil {
-				return slackbot.Reply{}, false, err
-			}
 			return j.compose.Nudge(ctx, m, marker, j.Now())
-		})
+		}})
 	var cancel *river.JobCancelError
 	if errors.As(err, &cancel) {
 		// Slack says this person can't be messaged: stop nudging them, and say why.
@@ -570,11 +625,10 @@ func (j *Jobs) workNudge(ctx context.Context, job *river.Job[NudgeArgs]) error {
 
 func (j *Jobs) workLeaderboard(ctx context.Context, job *river.Job[LeaderboardArgs]) error {
 	a := job.Args
-	err := j.deliver(ctx, KindLeaderboard, a.TeamID, a.Key,
-		func() (string, error) { return a.Channel, nil },
-		func(marker string) (slackbot.Reply, bool, error) {
+	err := j.deliver(ctx, outgoing{kind: KindLeaderboard, teamID: a.TeamID, key: a.Key, channel: a.Channel,
+		compose: func(marker string, _ store.Recipient) (slackbot.Reply, bool, error) {
 			return j.compose.LeaderboardPost(ctx, a.TeamID, marker, j.Now())
-		})
+		}})
 	if err == nil && j.obs != nil {
 		j.obs.LeaderboardPosted()
 	}
@@ -583,10 +637,10 @@ func (j *Jobs) workLeaderboard(ctx context.Context, job *river.Job[LeaderboardAr
 
 func (j *Jobs) workWelcome(ctx context.Context, job *river.Job[WelcomeArgs]) error {
 	a := job.Args
-	m := store.Member{TeamID: a.TeamID, UserID: a.UserID}
-	return j.deliver(ctx, KindWelcome, a.TeamID, a.UserID,
-		func() (string, error) { return j.dm(ctx, m) },
-		func(marker string) (slackbot.Reply, bool, error) { return j.compose.Welcome(marker), true, nil })
+	return j.deliver(ctx, outgoing{kind: KindWelcome, teamID: a.TeamID, key: a.UserID, userID: a.UserID,
+		compose: func(marker string, _ store.Recipient) (slackbot.Reply, bool, error) {
+			return j.compose.Welcome(marker), true, nil
+		}})
 }
 
 // NudgeAll sends every enrolled, not stopped member of a team a nudge now, once per key.

@@ -161,7 +161,9 @@ func waitDM(t *testing.T, emu *slackemu.Server, user string, n int) []slackemu.M
 	return msgs
 }
 
-func TestRateLimitedNudgeIsSnoozedNotFailed(t *testing.T) {
+// TestRateLimitedNudgeWaitsOutRetryAfter: a 429 is not a failure; the job waits for Retry-After
+// and sends, without an error or a wasted attempt.
+func TestRateLimitedNudgeWaitsOutRetryAfter(t *testing.T) {
 	t.Parallel()
 	b := setup(t, slackemu.User{ID: "URATE", Name: "rate", TZ: "UTC"})
 	b.enrol(t, "URATE")
@@ -250,6 +252,109 @@ func TestRetryAfterCrashDoesNotSendTwice(t *testing.T) {
 	}
 	if n := len(b.emu.Messages(ch)); n != 1 {
 		t.Fatalf("%d messages in the DM, want the one sent before the crash", n)
+	}
+}
+
+// jobState waits until the nudge job for user reaches one of the states and returns it with the
+// number of errors recorded.
+func jobState(t *testing.T, b bundle, user string, states ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var state string
+	var errs int
+	for {
+		err := b.db.Pool().QueryRow(ctx, `SELECT state, coalesce(array_length(errors, 1), 0) FROM river_job
+		    WHERE kind = 'nudge' AND args->>'user_id' = $1`, user).Scan(&state, &errs)
+		if err != nil && ctx.Err() != nil {
+			t.Fatalf("job of %s: %v", user, err)
+		}
+		for _, s := range states {
+			if state == s {
+				return state, errs
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("job of %s is %s, want one of %v", user, state, states)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLongRetryAfterHoldsEveryJob: a 429 with a Retry-After too long to wait out in a job snoozes
+// that job, and every other job of the workspace stays off Slack until it has passed instead of
+// each finding the limit with a call of its own.
+func TestLongRetryAfterHoldsEveryJob(t *testing.T) {
+	t.Parallel()
+	b := setup(t, slackemu.User{ID: "UFIRST", Name: "first", TZ: "UTC"}, slackemu.User{ID: "USECOND", Name: "second", TZ: "UTC"})
+	b.enrol(t, "UFIRST", "USECOND")
+	ctx := context.Background()
+	b.emu.RateLimit("chat.postMessage", 1, 30*time.Second) // far above maxWait (RescueAfter/8)
+	if err := b.jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.jobs.Stop(context.Background()) })
+	if err := b.jobs.NudgeNow(ctx, store.Member{TeamID: b.team, UserID: "UFIRST"}, "w"); err != nil {
+		t.Fatal(err)
+	}
+	if state, errs := jobState(t, b, "UFIRST", "scheduled", "completed"); state != "scheduled" || errs != 0 {
+		t.Fatalf("after a 30s Retry-After the job is %s with %d errors, want snoozed with none", state, errs)
+	}
+	if err := b.jobs.NudgeNow(ctx, store.Member{TeamID: b.team, UserID: "USECOND"}, "w"); err != nil {
+		t.Fatal(err)
+	}
+	if state, errs := jobState(t, b, "USECOND", "scheduled", "completed"); state != "scheduled" || errs != 0 {
+		t.Fatalf("the second job is %s with %d errors, want snoozed with none", state, errs)
+	}
+	if n := b.emu.Calls("chat.postMessage"); n != 1 {
+		t.Fatalf("chat.postMessage called %d times, want only the one that got the 429", n)
+	}
+	// The second job never claimed its delivery, so its next attempt is a fresh one.
+	counts, err := b.db.CountDeliveries(ctx, KindNudge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["pending"] != 1 {
+		t.Fatalf("deliveries %v, want only the first job's claim", counts)
+	}
+}
+
+// TestRetryFindsMessagePostedToUserID: nudges go to the member's user id (Slack's DM with the app)
+// without a conversations.open, so a retry after a crash between sending and recording must find
+// the DM channel itself before it can look for the message.
+func TestRetryFindsMessagePostedToUserID(t *testing.T) {
+	t.Parallel()
+	b := setup(t, slackemu.User{ID: "UNOCHAN", Name: "nochan", TZ: "UTC"})
+	b.enrol(t, "UNOCHAN")
+	ctx := context.Background()
+	m := store.Member{TeamID: b.team, UserID: "UNOCHAN"}
+	key := "UNOCHAN:2026-W48"
+	if _, err := b.db.ClaimDelivery(ctx, KindNudge, b.team, key); err != nil {
+		t.Fatal(err)
+	}
+	reply, _, err := b.h.Nudge(ctx, m, markerFor(KindNudge, key), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _, err := b.jobs.api.PostMessage("UNOCHAN", slack.MsgOptionText(reply.Text, false), slack.MsgOptionBlocks(reply.Blocks...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.jobs.Stop(context.Background()) })
+	if err := b.jobs.NudgeNow(ctx, m, "2026-W48"); err != nil {
+		t.Fatal(err)
+	}
+	if state, errs := jobState(t, b, "UNOCHAN", "completed", "retryable", "cancelled", "discarded"); state != "completed" || errs != 0 {
+		t.Fatalf("job %s with %d errors", state, errs)
+	}
+	if n := len(b.emu.Messages(ch)); n != 1 {
+		t.Fatalf("%d messages in the DM, want the one sent before the crash", n)
+	}
+	if n := b.emu.Calls("chat.postMessage"); n != 1 {
+		t.Fatalf("chat.postMessage called %d times, want 1", n)
 	}
 }
 
