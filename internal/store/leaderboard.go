@@ -38,23 +38,27 @@ type Board struct {
 
 // Leaderboard loads the top limit members of a team by points, with this week's gains since
 // weekStart, their active weeks (in loc) for streaks, and the milestones completed this week. When
-// me is not empty the asker's own row is included too. It is a handful of indexed reads,
-// independent of team size: the score is kept current on every change.
+// me is not empty the asker's own row is included too. It is one round trip of three statements:
+// the top rows by index, this week's celebrations through the partial index on milestones, and
+// one pass over the team's members for the total (and the asker's rank) — the only part that
+// grows with the team (about 10 ms at 50,000 members; see docs/benchmarks.md).
 func (db *DB) Leaderboard(ctx context.Context, teamID string, weekStart time.Time, loc *time.Location, limit int, me string) (Board, error) {
 	var board Board
+	var mine *BoardRow
 	b := &pgx.Batch{}
-	b.Queue(`SELECT count(*) FROM members WHERE team_id = $1 AND NOT hidden`, teamID).
-		QueryRow(func(r pgx.Row) error { return r.Scan(&board.Total) })
 	b.Queue(`SELECT m.user_id, m.display_name, m.points, m.readings_done, cardinality(m.milestones_done),
-	        COALESCE((SELECT sum(a.points) FROM activity a WHERE a.team_id = m.team_id AND a.user_id = m.user_id AND a.at >= $2), 0)
+	        COALESCE((SELECT sum(a.points) FROM activity a WHERE a.team_id = m.team_id AND a.user_id = m.user_id AND a.at >= $2), 0),
+	        `+weeksActive+`
 	    FROM members m WHERE m.team_id = $1 AND NOT m.hidden
-	    ORDER BY m.points DESC, m.user_id LIMIT $3`, teamID, weekStart, limit).
+	    ORDER BY m.points DESC, m.user_id LIMIT $3`, teamID, weekStart, limit, loc.String()).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				r := BoardRow{Rank: len(board.Rows) + 1}
-				if err := rows.Scan(&r.UserID, &r.DisplayName, &r.Points, &r.Readings, &r.Milestones, &r.WeekPoints); err != nil {
+				var weeks []time.Time
+				if err := rows.Scan(&r.UserID, &r.DisplayName, &r.Points, &r.Readings, &r.Milestones, &r.WeekPoints, &weeks); err != nil {
 					return err
 				}
+				r.WeeksActive = inZone(weeks, loc)
 				board.Rows = append(board.Rows, r)
 			}
 			return rows.Err()
@@ -74,83 +78,66 @@ func (db *DB) Leaderboard(ctx context.Context, teamID string, weekStart time.Tim
 			}
 			return rows.Err()
 		})
+	if me == "" {
+		b.Queue(`SELECT count(*) FROM members WHERE team_id = $1 AND NOT hidden`, teamID).
+			QueryRow(func(r pgx.Row) error { return r.Scan(&board.Total) })
+	} else {
+		// The asker's row and rank, in the same pass over the members as the total: the rank
+		// counts the visible members ahead (more points, or as many and a smaller user id).
+		b.Queue(`WITH me AS (
+	        SELECT m.user_id, m.display_name, m.points, m.readings_done, cardinality(m.milestones_done) AS milestones,
+	            COALESCE((SELECT sum(a.points) FROM activity a WHERE a.team_id = m.team_id AND a.user_id = m.user_id AND a.at >= $2), 0) AS week_points,
+	            `+weeksActive+` AS weeks
+	        FROM members m WHERE m.team_id = $1 AND m.user_id = $3 AND NOT m.hidden)
+	    SELECT t.total, t.ahead + 1, me.display_name, me.points, me.readings_done, me.milestones, me.week_points, me.weeks
+	    FROM (SELECT count(*) AS total,
+	                 count(*) FILTER (WHERE o.points > (SELECT points FROM me)
+	                     OR (o.points = (SELECT points FROM me) AND o.user_id < (SELECT user_id FROM me))) AS ahead
+	            FROM members o WHERE o.team_id = $1 AND NOT o.hidden) t
+	        LEFT JOIN me ON true`, teamID, weekStart, me, loc.String()).
+			QueryRow(func(row pgx.Row) error {
+				var (
+					rank                          int
+					name                          *string
+					points, readings, miles, week *int
+					weeks                         []time.Time
+				)
+				if err := row.Scan(&board.Total, &rank, &name, &points, &readings, &miles, &week, &weeks); err != nil {
+					return err
+				}
+				if name != nil {
+					mine = &BoardRow{Rank: rank, UserID: me, DisplayName: *name, Points: *points, Readings: *readings,
+						Milestones: *miles, WeekPoints: *week, WeeksActive: inZone(weeks, loc)}
+				}
+				return nil
+			})
+	}
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return Board{}, fmt.Errorf("load leaderboard of %s: %w", teamID, err)
 	}
-	if me != "" {
-		found := false
+	if mine != nil {
+		board.Me = mine
 		for i := range board.Rows {
 			if board.Rows[i].UserID == me {
-				board.Me, found = &board.Rows[i], true
+				board.Me = &board.Rows[i]
 			}
 		}
-		if !found {
-			r, ok, err := db.rank(ctx, teamID, me, weekStart)
-			if err != nil {
-				return Board{}, err
-			}
-			if ok {
-				board.Me = &r
-			}
-		}
-	}
-	if err := db.activeWeeks(ctx, teamID, loc, &board); err != nil {
-		return Board{}, err
 	}
 	return board, nil
 }
 
-// rank finds one member's row and rank, for an asker outside the top rows.
-func (db *DB) rank(ctx context.Context, teamID, userID string, weekStart time.Time) (BoardRow, bool, error) {
-	r := BoardRow{UserID: userID}
-	err := db.pool.QueryRow(ctx, `SELECT m.display_name, m.points, m.readings_done, cardinality(m.milestones_done),
-	        COALESCE((SELECT sum(a.points) FROM activity a WHERE a.team_id = m.team_id AND a.user_id = m.user_id AND a.at >= $3), 0),
-	        (SELECT count(*) + 1 FROM members o WHERE o.team_id = m.team_id AND NOT o.hidden
-	           AND (o.points > m.points OR (o.points = m.points AND o.user_id < m.user_id)))
-	    FROM members m WHERE m.team_id = $1 AND m.user_id = $2 AND NOT m.hidden`, teamID, userID, weekStart).
-		Scan(&r.DisplayName, &r.Points, &r.Readings, &r.Milestones, &r.WeekPoints, &r.Rank)
-	if err == pgx.ErrNoRows {
-		return BoardRow{}, false, nil
-	}
-	if err != nil {
-		return BoardRow{}, false, fmt.Errorf("rank %s in %s: %w", userID, teamID, err)
-	}
-	return r, true, nil
-}
+// weeksActive is a member m's weeks with any progress over the last year, as local week starts
+// in the time zone $4, newest first: one index-only probe of activity_member_at.
+const weeksActive = `ARRAY(SELECT DISTINCT date_trunc('week', a.at AT TIME ZONE $4) FROM activity a
+	            WHERE a.team_id = m.team_id AND a.user_id = m.user_id AND a.at > now() - interval '53 weeks'
+	            ORDER BY 1 DESC)`
 
-// activeWeeks fills WeeksActive for the rows shown (and the asker), over the last year.
-func (db *DB) activeWeeks(ctx context.Context, teamID string, loc *time.Location, board *Board) error {
-	byUser := map[string][]*BoardRow{}
-	var users []string
-	for i := range board.Rows {
-		byUser[board.Rows[i].UserID] = append(byUser[board.Rows[i].UserID], &board.Rows[i])
-		users = append(users, board.Rows[i].UserID)
+// inZone turns local week starts (timestamps without time zone, wall clock in loc) into times in
+// loc; nil when there are none.
+func inZone(weeks []time.Time, loc *time.Location) []time.Time {
+	var out []time.Time
+	for _, w := range weeks {
+		out = append(out, time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, loc))
 	}
-	if board.Me != nil && len(byUser[board.Me.UserID]) == 0 {
-		byUser[board.Me.UserID] = append(byUser[board.Me.UserID], board.Me)
-		users = append(users, board.Me.UserID)
-	}
-	if len(users) == 0 {
-		return nil
-	}
-	rows, err := db.pool.Query(ctx, `SELECT user_id, date_trunc('week', at AT TIME ZONE $3) AS week
-	    FROM activity WHERE team_id = $1 AND user_id = ANY($2) AND at > now() - interval '53 weeks'
-	    GROUP BY user_id, week ORDER BY user_id, week DESC`, teamID, users, loc.String())
-	if err != nil {
-		return fmt.Errorf("load active weeks of %s: %w", teamID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var u string
-		var week time.Time
-		if err := rows.Scan(&u, &week); err != nil {
-			return fmt.Errorf("load active weeks of %s: %w", teamID, err)
-		}
-		// The timestamp without time zone is a local wall-clock week start in loc.
-		local := time.Date(week.Year(), week.Month(), week.Day(), 0, 0, 0, 0, loc)
-		for _, r := range byUser[u] {
-			r.WeeksActive = append(r.WeeksActive, local)
-		}
-	}
-	return rows.Err()
+	return out
 }

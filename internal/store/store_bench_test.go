@@ -258,8 +258,9 @@ const (
 )
 
 // BenchmarkLeaderboard runs the leaderboard of a team of 50,000 members with 2,000,000 progress
-// and activity rows, and logs the EXPLAIN ANALYZE of every statement it sends. Seeding takes a
-// while, so it runs only with PATHBOT_BIG=1.
+// and activity rows, as /path leaderboard (with an asker) and as the weekly post (without), and
+// prints the EXPLAIN ANALYZE of every statement each sends. Seeding takes a while, so it runs
+// only with PATHBOT_BIG=1.
 func BenchmarkLeaderboard(b *testing.B) {
 	if os.Getenv("PATHBOT_BIG") != "1" {
 		b.Skip("set PATHBOT_BIG=1 to seed 50,000 members and 2,000,000 rows")
@@ -274,28 +275,42 @@ func BenchmarkLeaderboard(b *testing.B) {
 	now := time.Now().UTC()
 	weekStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).
 		AddDate(0, 0, -((int(now.Weekday()) + 6) % 7))
-	// An asker far down the board, so the rank query runs too.
-	me := "UBIG" + fmt.Sprintf("%07d", bigMembers/2)
-	var board store.Board
-	leaderboard := func(b *testing.B) {
-		var err error
-		board, err = db.Leaderboard(ctx, "TBIG", weekStart, time.UTC, 10, me)
+	cases := []struct {
+		name string
+		me   string
+	}{
+		// /path leaderboard by a member far down the board: the worst case for the rank.
+		{"slash_command", "UBIG" + fmt.Sprintf("%07d", bigMembers/2)},
+		// The weekly post: no asker.
+		{"weekly_post", ""},
+	}
+	leaderboard := func(b *testing.B, me string) store.Board {
+		board, err := db.Leaderboard(ctx, "TBIG", weekStart, time.UTC, 10, me)
 		if err != nil {
 			b.Fatal(err)
 		}
+		return board
 	}
-	leaderboard(b)
-	if board.Total != bigMembers || len(board.Rows) != 10 || board.Me == nil {
-		b.Fatalf("board of %d members with %d rows and me=%v; want %d, 10 and the asker", board.Total, len(board.Rows), board.Me, bigMembers)
+	// The plans first, printed before the sub-benchmarks' result lines.
+	for _, tc := range cases {
+		board := leaderboard(b, tc.me)
+		if board.Total != bigMembers || len(board.Rows) != 10 || (board.Me != nil) != (tc.me != "") {
+			b.Fatalf("%s: board of %d members with %d rows and me=%v; want %d, 10 and the asker %q",
+				tc.name, board.Total, len(board.Rows), board.Me, bigMembers, tc.me)
+		}
+		fmt.Printf("==== %s\n", tc.name)
+		explain(b, ctx, pool, rt, func() { leaderboard(b, tc.me) })
 	}
-	explain(b, ctx, pool, rt, func() { leaderboard(b) })
-
-	b.ReportAllocs()
-	before := rt.mark()
-	for b.Loop() {
-		leaderboard(b)
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			before := rt.mark()
+			for b.Loop() {
+				leaderboard(b, tc.me)
+			}
+			rt.report(b, before)
+		})
 	}
-	rt.report(b, before)
 }
 
 func seedBig(b *testing.B, ctx context.Context, pool *pgxpool.Pool) {
