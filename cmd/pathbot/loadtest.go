@@ -30,6 +30,11 @@ emulator and `+"`pathbot serve`"+` as a child process, sends /path commands open
 second from -users simulated members, and reports ack and answer latency percentiles, failures,
 the bot's CPU and peak memory, and whether the database holds exactly the answered writes.
 
+With -nudges N it measures the weekly nudge fan-out instead: N enrolled members are due when
+the bot starts, and the report says how long the bot took from its start and from the first to
+the last nudge DM, its rate, with -nudge-limit how close it came to Slack's limit on
+chat.postMessage and how many 429s it drew, and whether every member got exactly one nudge.
+
 Flags:
 `)
 		fs.PrintDefaults()
@@ -49,6 +54,10 @@ Flags:
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator and emulator (this process, not the bot) to `file`")
 	botProfile := fs.String("bot-cpuprofile", "", "write a CPU profile of the bot over the measured run to `file` (turns on the bot's PPROF endpoint)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	nudges := fs.Int("nudges", 0, "measure the nudge fan-out: this many members due at once (instead of the command load)")
+	nudgeLimit := fs.Int("nudge-limit", 0, "with -nudges: limit the emulator's chat.postMessage to this many calls per minute (0: unthrottled)")
+	nudgeBurst := fs.Int("nudge-burst", 0, "with -nudge-limit: calls the emulator lets through at once (default: a minute's worth)")
+	nudgeTimeout := fs.Duration("nudge-timeout", 0, "with -nudges: how long to wait for every nudge (default 5m, plus twice what the limit needs)")
 	var botEnv envFlags
 	fs.Var(&botEnv, "bot-env", "`KEY=VALUE` added to the bot's environment only, e.g. DB_MAX_CONNS=8 or GOMAXPROCS=1 (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -59,6 +68,13 @@ Flags:
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *nudges > 0 {
+		return fanoutCmd(ctx, loadtest.FanoutOptions{
+			Nudges: *nudges, LimitPerMinute: *nudgeLimit, Burst: *nudgeBurst, Timeout: *nudgeTimeout,
+			Connections: *connections, BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"),
+			BotCPUProfile: *botProfile,
+		}, botEnv, *asJSON, *quiet)
 	}
 	opt := loadtest.Options{
 		Rate: *rate, Duration: *duration, Warmup: *warmup, Users: *users, Connections: *connections,
@@ -100,6 +116,30 @@ Flags:
 		return err
 	}
 	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	} else {
+		fmt.Print(rep.Text())
+	}
+	return rep.Err()
+}
+
+// fanoutCmd is `pathbot loadtest -nudges N`.
+func fanoutCmd(ctx context.Context, opt loadtest.FanoutOptions, botEnv envFlags, asJSON, quiet bool) error {
+	if len(botEnv) > 0 {
+		opt.Env = append(os.Environ(), botEnv...)
+	}
+	if !quiet {
+		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	rep, err := loadtest.RunFanout(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
