@@ -39,6 +39,12 @@ migration: ## new numbered migration: make migration name=add_things
 bench: ## Go benchmarks of the hot paths (compare runs with benchstat)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./... | tee bench.out
 
+.PHONY: bench-footprint
+bench-footprint: ## start-up time and idle RSS of `pathbot serve` as shipped, and the 50,000-member leaderboard (slow)
+	$(GO) test -run='^$$' -bench='Startup' -count=6 ./internal/e2e/
+	PATHBOT_BIG=1 $(GO) test -run='^$$' -bench='ServeIdle' -count=3 ./internal/e2e/
+	PATHBOT_BIG=1 $(GO) test -run='^$$' -bench='Leaderboard' -benchtime=30x ./internal/store/
+
 .PHONY: fuzz
 fuzz: ## fuzz the command parser for a minute
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./internal/command/
