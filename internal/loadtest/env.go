@@ -201,9 +201,11 @@ func startEmulator(team string, users []string) (*slackemu.Server, error) {
 	if err := emu.Start("127.0.0.1:0"); err != nil {
 		return nil, err
 	}
+	members := make([]slackemu.User, len(users))
 	for i, id := range users {
-		emu.AddUser(slackemu.User{ID: id, Name: "load" + strconv.Itoa(i), RealName: "Load User " + strconv.Itoa(i)})
+		members[i] = slackemu.User{ID: id, Name: "load" + strconv.Itoa(i), RealName: "Load User " + strconv.Itoa(i)}
 	}
+	emu.AddUsers(members...)
 	return emu, nil
 }
 

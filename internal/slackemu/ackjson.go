@@ -545,6 +545,21 @@ func decodeAckFast(data []byte) (decodedAck, bool) {
 	}
 }
 
+// decodeMessageFast reads a response_url body as parseMessagePayload does, with the blocks
+// decoded. ok is false when the body must go the encoding/json way.
+func decodeMessageFast(body []byte) (*decodedMessage, bool) {
+	if len(body) == 0 || body[0] == ' ' || body[0] == '\t' || body[0] == '\n' || body[0] == '\r' {
+		// parseMessagePayload only reads a bare string when it comes first.
+		return nil, false
+	}
+	r := jsonReader{b: body}
+	m, ok := r.message()
+	if !ok || m == nil || !r.end() {
+		return nil, false
+	}
+	return m, true
+}
+
 // message reads the payload value. A payload that is not an object, string or null is only
 // validated (msg nil): parseMessagePayload refuses it, and ackSubmit reads it itself.
 func (r *jsonReader) message() (*decodedMessage, bool) {

@@ -34,17 +34,26 @@ func checkAckAgrees(t *testing.T, data []byte) bool {
 	if a.envelopeID != id || !bytes.Equal(a.payload, payload) {
 		t.Fatalf("%q: fast (%q, %q), encoding/json (%q, %q)", data, a.envelopeID, a.payload, id, payload)
 	}
-	m, err := parseMessagePayload(payload)
 	if a.msg == nil {
-		if err == nil {
+		if m, err := parseMessagePayload(payload); err == nil {
 			t.Fatalf("%q: fast path left the payload undecoded, parseMessagePayload read %+v", data, m)
 		}
 		return true
 	}
+	checkMessageAgrees(t, payload, a.msg)
+	return true
+}
+
+// checkMessageAgrees fails t when got is not what parseMessagePayload and json.Unmarshal of
+// the blocks read from payload.
+func checkMessageAgrees(t *testing.T, payload []byte, dm *decodedMessage) {
+	t.Helper()
+	data := payload
+	m, err := parseMessagePayload(payload)
 	if err != nil {
 		t.Fatalf("%q: fast path read a message, parseMessagePayload says %v", data, err)
 	}
-	got := a.msg.ackMessage
+	got := dm.ackMessage
 	if got.Text != m.Text || got.ResponseType != m.ResponseType || got.ThreadTS != m.ThreadTS ||
 		got.ReplaceOriginal != m.ReplaceOriginal || got.DeleteOriginal != m.DeleteOriginal ||
 		!bytes.Equal(got.Blocks, m.Blocks) || (got.Blocks == nil) != (m.Blocks == nil) ||
@@ -56,11 +65,46 @@ func checkAckAgrees(t *testing.T, data []byte) bool {
 		if err := json.Unmarshal(m.Blocks, &tree); err != nil {
 			t.Fatalf("%q: fast path decoded blocks encoding/json refuses: %v", data, err)
 		}
-		if !reflect.DeepEqual(tree, a.msg.blocks) {
-			t.Fatalf("%q: fast blocks %#v, encoding/json %#v", data, a.msg.blocks, tree)
+		if !reflect.DeepEqual(tree, dm.blocks) {
+			t.Fatalf("%q: fast blocks %#v, encoding/json %#v", data, dm.blocks, tree)
 		}
 	}
-	return true
+}
+
+// checkBodyAgrees is checkAckAgrees for a response_url body.
+func checkBodyAgrees(t *testing.T, body []byte) bool {
+	t.Helper()
+	m, ok := decodeMessageFast(body)
+	if ok {
+		checkMessageAgrees(t, body, m)
+	}
+	return ok
+}
+
+func TestDecodeMessageFastAgrees(t *testing.T) {
+	for _, p := range ackPayloads(t) {
+		if !checkBodyAgrees(t, p) {
+			t.Errorf("real payload left the fast path: %.80s…", p)
+		}
+	}
+	for _, f := range trickyFrames {
+		for _, b := range []string{f, " " + f, f + " ", "\n" + f, `"a"`, ` "a"`, `"a" `, `null`, ` null`, `null `, `nul`} {
+			checkBodyAgrees(t, []byte(b))
+		}
+		if a, ok := decodeAckFast([]byte(f)); ok && a.payload != nil {
+			checkBodyAgrees(t, a.payload)
+		}
+	}
+}
+
+func FuzzDecodeMessageFast(f *testing.F) {
+	for _, s := range trickyFrames {
+		f.Add([]byte(s))
+	}
+	for _, p := range ackPayloads(f) {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { checkBodyAgrees(t, body) })
 }
 
 func frameOf(payload string) []byte {

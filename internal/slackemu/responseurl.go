@@ -1,6 +1,7 @@
 package slackemu
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"math/rand/v2"
@@ -104,8 +105,15 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 			body = []byte(form.Get("payload"))
 		}
 	}
-	m, err := parseMessagePayload(body)
-	if err != nil || len(strings.TrimSpace(string(body))) == 0 {
+	var m ackMessage
+	var tree any
+	dec, fast := decodeMessageFast(body)
+	if fast {
+		m, tree = dec.ackMessage, dec.blocks
+	} else {
+		m, err = parseMessagePayload(body)
+	}
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
 		s.responseURLError(w, http.StatusBadRequest, "invalid_payload", nil)
 		return
 	}
@@ -113,7 +121,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	if !m.DeleteOriginal {
 		var code string
 		var msgs []string
-		blocks, code, msgs = s.checkMessage(m.Text, m.Blocks, m.Attachments != nil)
+		blocks, code, msgs = s.checkMessageTree(m.Text, m.Blocks, tree, fast, m.Attachments != nil)
 		if code != "" {
 			var extra map[string]any
 			if len(msgs) > 0 {

@@ -597,15 +597,16 @@ func (s *Server) apiUsersInfo(w httpWriter, method string, p *params) {
 }
 
 func (s *Server) apiUsersList(w httpWriter, method string, p *params) {
-	users := s.Users()
-	lo, hi, next, ok := page(p, len(users), len(users), 1000)
+	n := s.userCount()
+	lo, hi, next, ok := page(p, n, n, 1000)
 	if !ok {
 		s.apiErr(w, method, "invalid_cursor", nil)
 		return
 	}
 	locale := p.boolean("include_locale")
-	out := make([]userWire, 0, hi-lo)
-	for _, u := range users[lo:hi] {
+	users := s.usersRange(lo, hi)
+	out := make([]userWire, 0, len(users))
+	for _, u := range users {
 		out = append(out, s.userWire(u, locale))
 	}
 	s.apiOK(w, method, map[string]any{

@@ -133,9 +133,31 @@ func (u *userRec) resolved(t time.Time) User {
 
 // AddUser adds a member (or replaces one with the same ID) and puts them in the public
 // default channels. An empty ID gets a generated one.
-func (s *Server) AddUser(u User) {
+func (s *Server) AddUser(u User) { s.AddUsers(u) }
+
+// AddUsers is AddUser for many members at once, as a load test's thousands.
+func (s *Server) AddUsers(users ...User) {
 	w := &s.ws
 	w.mu.Lock()
+	// Members of the default channels, as a set once there are many users to add.
+	var in map[*conversation]map[string]bool
+	if len(users) > 16 {
+		in = map[*conversation]map[string]bool{}
+		for _, id := range []string{GeneralChannelID, LeaderboardChannelID} {
+			if c := w.convs[id]; c != nil {
+				in[c] = setOf(c.members...)
+			}
+		}
+	}
+	for _, u := range users {
+		s.addUserLocked(u, in)
+	}
+	w.mu.Unlock()
+	s.changed()
+}
+
+func (s *Server) addUserLocked(u User, in map[*conversation]map[string]bool) {
+	w := &s.ws
 	if u.ID == "" {
 		u.ID = fmt.Sprintf("U%08X", s.seq.Add(1))
 	}
@@ -149,14 +171,21 @@ func (s *Server) AddUser(u User) {
 	if _, exists := w.users[u.ID]; !exists {
 		w.order = append(w.order, u.ID)
 		for _, id := range []string{GeneralChannelID, LeaderboardChannelID} {
-			if c := w.convs[id]; c != nil && !slices.Contains(c.members, u.ID) {
+			c := w.convs[id]
+			if c == nil {
+				continue
+			}
+			if set := in[c]; set != nil {
+				if !set[u.ID] {
+					set[u.ID] = true
+					c.members = append(c.members, u.ID)
+				}
+			} else if !slices.Contains(c.members, u.ID) {
 				c.members = append(c.members, u.ID)
 			}
 		}
 	}
 	w.users[u.ID] = rec
-	w.mu.Unlock()
-	s.changed()
 }
 
 // SetUser updates a member, e.g. a time zone change or a deactivation (Deleted true).
@@ -174,6 +203,28 @@ func (s *Server) SetUser(u User) {
 	w.users[u.ID] = &userRec{User: u, derivedTZ: u.TZ != "" && u.TZLabel == "" && u.TZOffset == 0}
 	w.mu.Unlock()
 	s.changed()
+}
+
+// userCount is len(s.Users()).
+func (s *Server) userCount() int {
+	w := &s.ws
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return len(w.order)
+}
+
+// usersRange is s.Users()[lo:hi], hi clamped to the users there are, without copying the rest.
+func (s *Server) usersRange(lo, hi int) []User {
+	w := &s.ws
+	now := time.Now()
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	hi = min(hi, len(w.order))
+	out := make([]User, 0, max(hi-lo, 0))
+	for _, id := range w.order[min(lo, hi):hi] {
+		out = append(out, w.users[id].resolved(now))
+	}
+	return out
 }
 
 // Users lists members in the order they were added, the bot user first.
