@@ -528,7 +528,7 @@ func (j *Jobs) deliver(ctx context.Context, o outgoing) error {
 			return j.db.FinishSent(ctx, o.kind, o.teamID, o.key, target, ts, "found in history after a retry")
 		}
 	}
-	for {
+	for try := 1; ; try++ {
 		sent := p.now()
 		ch, ts, err := j.api.PostMessageContext(ctx, target, slack.MsgOptionText(reply.Text, false), slack.MsgOptionBlocks(reply.Blocks...))
 		if err == nil {
@@ -540,12 +540,19 @@ func (j *Jobs) deliver(ctx context.Context, o outgoing) error {
 			return j.fail(ctx, o.kind, o.teamID, o.key, err)
 		}
 		p.limited(sent, rl.RetryAfter)
+		if try == maxTries {
+			return j.fail(ctx, o.kind, o.teamID, o.key, err)
+		}
 		if _, ok, werr := p.wait(ctx, j.maxWait); werr != nil || !ok {
 			// Too long to hold a worker: snooze; the next attempt checks the history first.
 			return j.fail(ctx, o.kind, o.teamID, o.key, err)
 		}
 	}
 }
+
+// maxTries bounds the calls one attempt makes to chat.postMessage while Slack keeps answering
+// 429; then the job is snoozed for the last Retry-After.
+const maxTries = 5
 
 // fail turns a Slack error into the job's outcome.
 func (j *Jobs) fail(ctx context.Context, kind, teamID, key string, err error) error {

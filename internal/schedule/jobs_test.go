@@ -319,6 +319,34 @@ func TestLongRetryAfterHoldsEveryJob(t *testing.T) {
 	}
 }
 
+// TestPersistent429sSnoozeAndStillSendOnce: an attempt that keeps getting 429 gives up after
+// maxTries calls and snoozes; the next attempt, finding its delivery pending, searches the DM
+// first and then sends exactly once.
+func TestPersistent429sSnoozeAndStillSendOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, slackemu.User{ID: "UBUSY", Name: "busy", TZ: "UTC"})
+	b.enrol(t, "UBUSY")
+	ctx := context.Background()
+	b.emu.RateLimit("chat.postMessage", maxTries+2, time.Second)
+	if err := b.jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.jobs.Stop(context.Background()) })
+	if err := b.jobs.NudgeNow(ctx, store.Member{TeamID: b.team, UserID: "UBUSY"}, "w"); err != nil {
+		t.Fatal(err)
+	}
+	waitDM(t, b.emu, "UBUSY", 1)
+	if state, errs := jobState(t, b, "UBUSY", "completed", "retryable", "cancelled", "discarded"); state != "completed" || errs != 0 {
+		t.Fatalf("job %s with %d errors, want completed with none", state, errs)
+	}
+	if n := len(b.emu.Messages(b.emu.DMChannel("UBUSY"))); n != 1 {
+		t.Fatalf("%d messages in the DM, want 1", n)
+	}
+	if n, h := b.emu.Calls("chat.postMessage"), b.emu.Calls("conversations.history"); n != maxTries+3 || h != 1 {
+		t.Fatalf("chat.postMessage %d calls and conversations.history %d, want %d (the 429s and the send) and 1", n, h, maxTries+3)
+	}
+}
+
 // TestRetryFindsMessagePostedToUserID: nudges go to the member's user id (Slack's DM with the app)
 // without a conversations.open, so a retry after a crash between sending and recording must find
 // the DM channel itself before it can look for the message.
