@@ -196,7 +196,15 @@ func (r *jsonReader) plainStrEnd() int {
 // strEscaped finishes a string from i, the first backslash; b[start:i] is plain.
 func (r *jsonReader) strEscaped(start, i int) (string, bool) {
 	b := r.b
-	out := make([]byte, 0, len(b)-start)
+	// The string ends at the first quote not escaped; unescaped it is no longer.
+	end := i
+	for end < len(b) && b[end] != '"' {
+		if b[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	out := make([]byte, 0, min(end, len(b))-start)
 	out = append(out, b[start:i]...)
 	for i < len(b) {
 		c := b[i]

@@ -585,7 +585,7 @@ func (s *Server) checkMessageTree(text string, blocks json.RawMessage, tree any,
 	if !c.changed {
 		return slices.Clone(blocks), "", nil
 	}
-	out, err := marshalTree(list, len(blocks)+len(list)*16)
+	out, err := marshalTree(list, len(blocks)+len(list)*32+64) // room for the ids added
 	if err != nil {
 		return nil, "invalid_blocks", []string{"[ERROR] " + err.Error()}
 	}

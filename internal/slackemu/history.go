@@ -62,7 +62,10 @@ func (s *Server) appendMessage(c *conversation, m Message) Message {
 	added := int64(1)
 	if limit := s.cfg.HistoryLimit; len(c.msgs) > limit+limit/4 {
 		added -= int64(len(c.msgs) - limit)
-		c.msgs = append(c.msgs[:0:0], c.msgs[len(c.msgs)-limit:]...)
+		// In place: nothing holds on to c.msgs outside c.mu.
+		n := copy(c.msgs, c.msgs[len(c.msgs)-limit:])
+		clear(c.msgs[n:])
+		c.msgs = c.msgs[:n]
 	}
 	c.mu.Unlock()
 	s.msgTotal.Add(added)

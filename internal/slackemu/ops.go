@@ -295,7 +295,7 @@ func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []b
 		ResponseURL: s.newResponseURL(o, userID, c.id, ""),
 		TriggerID:   s.newTrigger(userID, o),
 	}
-	return o, p.appendJSON(make([]byte, 0, 512)), nil
+	return o, p.appendJSON(make([]byte, 0, 384+len(p.Text)+len(p.ResponseURL)+len(p.TriggerID)+len(p.UserName)+len(p.ChannelName))), nil
 }
 
 // appendJSON appends p as json.Marshal encodes it, without reflection: a slash command is
