@@ -60,7 +60,7 @@ type Config struct {
 	TeamTimezone        string        `env:"TEAM_TIMEZONE, default=UTC"`
 	SweepSchedule       string        `env:"SWEEP_SCHEDULE, default=@every 1m"`
 	JobsEnabled         bool          `env:"JOBS_ENABLED, default=true"`
-	JobWorkers          int           `env:"JOB_WORKERS, default=20"`
+	JobWorkers          int           `env:"JOB_WORKERS, default=30"`
 	JobRescueAfter      time.Duration `env:"JOB_RESCUE_AFTER, default=5m"`
 }
 

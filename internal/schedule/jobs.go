@@ -135,7 +135,7 @@ func New(pool *pgxpool.Pool, db *store.DB, api *slack.Client, compose Composer, 
 		cfg.ProfileMaxAge = 24 * time.Hour
 	}
 	if cfg.Workers == 0 {
-		cfg.Workers = 20
+		cfg.Workers = 30
 	}
 	j := &Jobs{cfg: cfg, db: db, api: api, compose: compose, obs: obs, log: log, Now: time.Now,
 		maxWait: min(20*time.Second, cfg.RescueAfter/8)}
