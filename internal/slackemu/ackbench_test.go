@@ -3,6 +3,7 @@ package slackemu
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"sync"
@@ -38,10 +39,17 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkSlashCommandRealAcks is the load test's path through the emulator: open-loop
-// SlashCommandAsync, a bare WebSocket client acking each envelope at once with one of the
-// answers pathbot really gives (Block Kit checked, stored, handed back). cpu-µs/op is this
-// process's CPU time per command, client included.
+// SlashCommandAsync, per/ms commands each millisecond (1,000/s and 5,000/s), a bare WebSocket
+// client acking each envelope at once with one of the answers pathbot really gives (Block Kit
+// checked, stored, handed back). cpu-µs/op is this process's CPU time per command, client
+// included.
 func BenchmarkSlashCommandRealAcks(b *testing.B) {
+	for _, perMs := range []int{1, 5} {
+		b.Run(fmt.Sprintf("per_ms=%d", perMs), func(b *testing.B) { benchRealAcks(b, perMs) })
+	}
+}
+
+func benchRealAcks(b *testing.B, perMs int) {
 	s := New(Config{HistoryLimit: 16})
 	if err := s.Start("127.0.0.1:0"); err != nil {
 		b.Fatal(err)
@@ -93,22 +101,24 @@ func BenchmarkSlashCommandRealAcks(b *testing.B) {
 		b.Fatal(err)
 	}
 	users := []string{"U0ASHA", "U0BEN", "U0CLARA", "U0DIEGO", "U0EMI", "U0FINN", "U0GRACE"}
-	const inFlight = 64
-	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	for i := range b.N {
-		sem <- struct{}{}
-		wg.Add(1)
-		s.SlashCommandAsync(users[i%len(users)], "", "/path", "status", func(r *Result) {
-			if r.Error != "" || !r.Answered || len(r.Messages) == 0 {
-				failed.Add(1)
-			}
-			<-sem
-			wg.Done()
-		})
+	for i := 0; i < b.N; {
+		<-tick.C
+		for j := 0; j < perMs && i < b.N; j++ {
+			wg.Add(1)
+			s.SlashCommandAsync(users[i%len(users)], "", "/path", "status", func(r *Result) {
+				if r.Error != "" || !r.Answered || len(r.Messages) == 0 {
+					failed.Add(1)
+				}
+				wg.Done()
+			})
+			i++
+		}
 	}
 	wg.Wait()
 	b.StopTimer()

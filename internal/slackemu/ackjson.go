@@ -386,7 +386,7 @@ func (r *jsonReader) value() (any, bool) {
 			return nil, false
 		}
 		r.i++
-		m := make(map[string]any)
+		m := make(map[string]any, 8) // one allocation for up to 8 keys, most objects
 		if r.peek() == '}' {
 			r.i++
 			r.depth--

@@ -42,6 +42,7 @@ type link struct {
 	id     int64
 	host   string
 	ws     *websocket.Conn
+	conn   *batchConn // ws's connection
 	out    chan frame
 	done   chan struct{}
 	once   sync.Once
@@ -100,7 +101,8 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid_ticket", http.StatusUnauthorized)
 		return
 	}
-	ws, err := upgrader.Upgrade(w, r, nil)
+	hj := &batchHijacker{ResponseWriter: w}
+	ws, err := upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		s.log.Warn("websocket upgrade failed", "err", err)
 		return
@@ -108,7 +110,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(maxFrameBytes)
 	n := s.linkSeq.Add(1)
 	l := &link{
-		s: s, id: n, ws: ws, opened: time.Now(),
+		s: s, id: n, ws: ws, conn: hj.conn, opened: time.Now(),
 		host: "applink-" + strconv.FormatInt(n, 10),
 		out:  make(chan frame, sendQueue),
 		done: make(chan struct{}),
@@ -201,16 +203,41 @@ func (l *link) writer() {
 		case <-l.done:
 			return
 		case f := <-l.out:
-			_ = l.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := l.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
-				l.close()
-				return
-			}
-			if f.closeAfter {
-				_ = l.ws.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-				l.close()
-				return
+			// Frames queued meanwhile go out with this one, in one write.
+			held := false
+			for {
+				var next frame
+				more := false
+				if !f.closeAfter {
+					select {
+					case next = <-l.out:
+						more = true
+					default:
+					}
+				}
+				if more && !held {
+					held = true
+					_ = l.conn.setHold(true)
+				}
+				_ = l.ws.SetWriteDeadline(time.Now().Add(writeWait))
+				err := l.ws.WriteMessage(websocket.TextMessage, f.data)
+				if err == nil && held && !more {
+					err = l.conn.setHold(false)
+				}
+				if err != nil {
+					l.close()
+					return
+				}
+				if f.closeAfter {
+					_ = l.ws.WriteControl(websocket.CloseMessage,
+						websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+					l.close()
+					return
+				}
+				if !more {
+					break
+				}
+				f = next
 			}
 		}
 	}
