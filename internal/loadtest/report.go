@@ -117,6 +117,9 @@ type CPU struct {
 	OtherPercent float64 `json:"other_percent"`
 	// BotCPUPerRequest is the bot's CPU time per request sent, in microseconds.
 	BotCPUPerRequest float64 `json:"bot_cpu_us_per_request"`
+	// GeneratorCPUPerRequest is the same for the load generator with the Slack emulator: CPU
+	// the bot and Postgres do not get on a shared machine.
+	GeneratorCPUPerRequest float64 `json:"generator_cpu_us_per_request"`
 }
 
 // ProcessStats describes a whole process over the whole run.
@@ -198,6 +201,7 @@ func (p *phase) report(maxP99 time.Duration) *Phase {
 		}
 		if ph.Sent > 0 {
 			ph.CPU.BotCPUPerRequest = 1e6 * u.Bot / float64(ph.Sent)
+			ph.CPU.GeneratorCPUPerRequest = 1e6 * u.Gen / float64(ph.Sent)
 		}
 	}
 	var errs int64
@@ -314,8 +318,8 @@ func (r *Report) Text() string {
 			}
 		}
 		_ = tw.Flush()
-		fmt.Fprintf(&b, "generator send lag p99 %.2f ms, max %.2f ms; bot CPU %.0f µs per request\n",
-			p.SendLag.P99, p.SendLag.Max, p.CPU.BotCPUPerRequest)
+		fmt.Fprintf(&b, "generator send lag p99 %.2f ms, max %.2f ms; CPU per request: bot %.0f µs, generator %.0f µs\n",
+			p.SendLag.P99, p.SendLag.Max, p.CPU.BotCPUPerRequest, p.CPU.GeneratorCPUPerRequest)
 	}
 	if r.FindMax != nil {
 		if r.FindMax.MaxRate > 0 {
@@ -330,7 +334,8 @@ func (r *Report) Text() string {
 		b.WriteString(" (killed: it had not exited within 30 s)")
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "generator  peak RSS %.1f MiB (load generator + Slack emulator)\n", float64(r.Generator.PeakRSSBytes)/(1<<20))
+	fmt.Fprintf(&b, "generator  peak RSS %.1f MiB, %.1f CPU s over the run (load generator + Slack emulator)\n",
+		float64(r.Generator.PeakRSSBytes)/(1<<20), r.Generator.CPUSeconds)
 	e := r.Emulator
 	fmt.Fprintf(&b, "slack      %d envelopes, %d acked, %d late acks, %d dispatch_failed, %d refused acks, %d response_url posts\n",
 		e.Envelopes, e.Acked, e.LateAcks, e.DispatchFailed, e.RefusedAcks, e.ResponseURLPosts)
