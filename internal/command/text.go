@@ -82,9 +82,15 @@ var (
 	userMention    = regexp.MustCompile(`^<@([UW][A-Z0-9]{2,})(?:\|[^<>|]*)?>$`)
 	channelMention = regexp.MustCompile(`^<#(C[A-Z0-9]{2,}|G[A-Z0-9]{2,})(?:\|[^<>|]*)?>$`)
 	// Slack handles and channel names are lowercase letters, digits, and . _ - (channel
-	// names may also be non-Latin); anything else is not a name.
-	plainName = regexp.MustCompile(`^[\p{L}\p{N}._-]{1,80}$`)
+	// names may also be non-Latin); anything else is not a name. The length is checked apart
+	// (isPlainName): `{1,80}` over Unicode classes compiles to megabytes at every process start.
+	plainName = regexp.MustCompile(`^[\p{L}\p{N}._-]+$`)
 )
+
+// isPlainName reports whether s is a handle or channel name of at most 80 characters.
+func isPlainName(s string) bool {
+	return utf8.RuneCountInString(s) <= 80 && plainName.MatchString(s)
+}
 
 // parseUser reads a Slack user mention: "<@U123|bob>" or "<@U123>" give the id, "@bob" (or
 // "bob") is kept as "@bob" for the caller to resolve.
@@ -93,7 +99,7 @@ func parseUser(s string) (string, error) {
 		return m[1], nil
 	}
 	name := strings.TrimPrefix(s, "@")
-	if !plainName.MatchString(name) {
+	if !isPlainName(name) {
 		return "", fmt.Errorf("%q isn't a person; mention them like @alice", quote(s))
 	}
 	return "@" + name, nil
@@ -106,7 +112,7 @@ func parseChannel(s string) (string, error) {
 		return m[1], nil
 	}
 	name := strings.TrimPrefix(s, "#")
-	if !plainName.MatchString(name) {
+	if !isPlainName(name) {
 		return "", fmt.Errorf("%q isn't a channel; mention it like #general", quote(s))
 	}
 	return "#" + name, nil
