@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -129,17 +130,19 @@ type FanoutReport struct {
 	// Rate is nudges per second from the first DM to the last.
 	Rate float64 `json:"nudges_per_second"`
 
-	// Throttled runs: the limit, and the rate achieved once the burst was spent, as nudges per
-	// minute and in percent of the limit. Sustained counts every nudge past the burst over the
-	// whole spread (100% = no time lost at all); SecondHalf counts those sent in the second half
-	// of the spread, when the burst is long gone.
-	LimitPerMinute    int     `json:"limit_per_minute,omitempty"`
-	Burst             int     `json:"burst,omitempty"`
-	IdealSpread       float64 `json:"ideal_spread_seconds,omitempty"`
-	SustainedPerMin   float64 `json:"sustained_per_minute,omitempty"`
-	SustainedPercent  float64 `json:"sustained_percent_of_limit,omitempty"`
-	SecondHalfPerMin  float64 `json:"second_half_per_minute,omitempty"`
-	SecondHalfPercent float64 `json:"second_half_percent_of_limit,omitempty"`
+	// Throttled runs: the limit, and the rates achieved against it. Sustained counts every nudge
+	// past the burst over the whole spread (100% = no time lost at all next to a client that
+	// wastes nothing). Limited counts from the moment Slack's bucket first ran dry (replayed from
+	// the messages' timestamps) to the last DM: how fully the bot used the limit while it was
+	// the bottleneck. LimitedFromSeconds is 0 when the bucket never ran dry.
+	LimitPerMinute     int     `json:"limit_per_minute,omitempty"`
+	Burst              int     `json:"burst,omitempty"`
+	IdealSpread        float64 `json:"ideal_spread_seconds,omitempty"`
+	SustainedPerMin    float64 `json:"sustained_per_minute,omitempty"`
+	SustainedPercent   float64 `json:"sustained_percent_of_limit,omitempty"`
+	LimitedFromSeconds float64 `json:"limited_from_seconds,omitempty"`
+	LimitedPerMin      float64 `json:"limited_per_minute,omitempty"`
+	LimitedPercent     float64 `json:"limited_percent_of_limit,omitempty"`
 
 	// What Slack saw: chat.postMessage calls and the 429s among them, and every method's calls.
 	PostMessageCalls int64            `json:"post_message_calls"`
@@ -445,15 +448,26 @@ func (r *FanoutReport) count(emu *slackemu.Server, users []string, start time.Ti
 	if spread > 0 {
 		r.Rate = float64(len(times)-1) / spread
 	}
-	if r.LimitPerMinute > 0 && len(times) > r.Burst && spread > 0 {
+	if r.LimitPerMinute <= 0 || spread <= 0 {
+		return
+	}
+	if len(times) > r.Burst {
 		r.SustainedPerMin = 60 * float64(len(times)-r.Burst) / spread
 		r.SustainedPercent = 100 * r.SustainedPerMin / float64(r.LimitPerMinute)
-		mid := first.Add(last.Sub(first) / 2)
-		i, _ := slices.BinarySearchFunc(times, mid, func(a, b time.Time) int { return a.Compare(b) })
-		// Messages after the midpoint, over half the spread (the first is the start of the window).
-		if half := last.Sub(mid).Seconds(); half > 0 && len(times)-i > 1 {
-			r.SecondHalfPerMin = 60 * float64(len(times)-i) / half
-			r.SecondHalfPercent = 100 * r.SecondHalfPerMin / float64(r.LimitPerMinute)
+	}
+	// Replay the emulator's bucket: full at the first DM, refilled continuously, one token a DM.
+	rate := float64(r.LimitPerMinute) / 60
+	tokens, prev := float64(r.Burst), first
+	for k, t := range times {
+		tokens = math.Min(float64(r.Burst), tokens+t.Sub(prev).Seconds()*rate) - 1
+		prev = t
+		if tokens < 1 && k < len(times)-1 {
+			if w := last.Sub(t).Seconds(); w > 0 {
+				r.LimitedFromSeconds = t.Sub(start).Seconds()
+				r.LimitedPerMin = 60 * float64(len(times)-1-k) / w
+				r.LimitedPercent = 100 * r.LimitedPerMin / float64(r.LimitPerMinute)
+			}
+			break
 		}
 	}
 }
@@ -527,10 +541,14 @@ func (r *FanoutReport) Text() string {
 	if r.LimitPerMinute > 0 {
 		fmt.Fprintf(&b, "limit            %d/min; a client wasting nothing needs %.1f s first → last\n", r.LimitPerMinute, r.IdealSpread)
 		if r.SustainedPerMin > 0 {
-			fmt.Fprintf(&b, "sustained        %.0f/min after the burst = %.1f%% of the limit (second half: %.0f/min = %.1f%%)\n",
-				r.SustainedPerMin, r.SustainedPercent, r.SecondHalfPerMin, r.SecondHalfPercent)
+			fmt.Fprintf(&b, "sustained        %.0f/min past the burst over the whole spread = %.1f%% of the limit\n",
+				r.SustainedPerMin, r.SustainedPercent)
+		}
+		if r.LimitedFromSeconds > 0 {
+			fmt.Fprintf(&b, "at the limit     Slack's bucket ran dry %.2f s after start; from then %.0f/min = %.1f%% of the limit\n",
+				r.LimitedFromSeconds, r.LimitedPerMin, r.LimitedPercent)
 		} else {
-			b.WriteString("sustained        not measured: no more nudges than the burst (raise -nudges or lower -nudge-burst)\n")
+			b.WriteString("at the limit     never: Slack's bucket never ran dry (raise -nudges or lower -nudge-burst)\n")
 		}
 	}
 	fmt.Fprintf(&b, "chat.postMessage %d calls, %d answered 429", r.PostMessageCalls, r.RateLimited)
