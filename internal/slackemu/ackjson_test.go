@@ -239,9 +239,14 @@ func checkEnvelope(t *testing.T, payload []byte) {
 	for _, typ := range []string{"slash_commands", "interactive", "events_api"} {
 		for attempt := range 3 {
 			want, wantErr := wantEnvelope("4bb2b95e-11f9-479f-86d8-4fe51dc5e8ab", typ, payload, attempt)
-			got, err := envelopeJSON("4bb2b95e-11f9-479f-86d8-4fe51dc5e8ab", typ, payload, attempt)
+			got, err := envelopeJSON("4bb2b95e-11f9-479f-86d8-4fe51dc5e8ab", typ, payload, attempt, false)
 			if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
 				t.Fatalf("envelope of %q: %s (%v), json.Marshal %s (%v)", payload, got, err, want, wantErr)
+			}
+			if marshalReady(payload) {
+				if got, _ := envelopeJSON("4bb2b95e-11f9-479f-86d8-4fe51dc5e8ab", typ, payload, attempt, true); !bytes.Equal(got, want) {
+					t.Fatalf("compact envelope of %q: %s, json.Marshal %s", payload, got, want)
+				}
 			}
 		}
 	}
@@ -259,7 +264,7 @@ func TestEnvelopeJSONMatchesMarshal(t *testing.T) {
 		UserID: "U1", UserName: "ünï <code>", Command: "/path", Text: "done \"x\" & <y>\n\t\u2028\xff",
 		APIAppID: "A1", IsEnterpriseInstall: "false", ResponseURL: "http://127.0.0.1:1/response/x-y", TriggerID: "1.2.3"}
 	want, err := json.Marshal(p)
-	if got := p.appendJSON(nil); err != nil || !bytes.Equal(got, want) {
+	if got := p.appendJSON(nil); err != nil || !bytes.Equal(got, want) || !marshalReady(got) {
 		t.Fatalf("slash payload %s, json.Marshal %s (%v)", got, want, err)
 	}
 	checkEnvelope(t, want)

@@ -316,7 +316,7 @@ func (p *slashPayload) appendJSON(b []byte) []byte {
 
 func (s *Server) startSlash(o *op, payload []byte) {
 	s.stats.commands.Add(1)
-	if !s.deliver(o, "slash_commands", payload, 0) {
+	if !s.deliverJSON(o, "slash_commands", payload, 0, true) {
 		s.notDelivered(o)
 	}
 }

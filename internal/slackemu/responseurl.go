@@ -38,7 +38,7 @@ func (s *Server) newResponseURL(o *op, user, channel, origTS string) string {
 	if o != nil {
 		o.rurl = ru
 	}
-	s.responseURLs.Store(id, ru)
+	s.responseURLs.store(id, ru)
 	base := s.URL()
 	if p := s.botBase.Load(); p != nil {
 		base = *p
@@ -79,7 +79,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	v, ok := s.responseURLs.Load(id)
+	ru, ok := s.responseURLs.load(id)
 	if !ok {
 		code := "invalid_url"
 		if ms, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 36, 64); err == nil &&
@@ -89,7 +89,6 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		s.responseURLError(w, http.StatusNotFound, code, nil)
 		return
 	}
-	ru := v.(*responseURL)
 	if time.Since(ru.created) > s.cfg.ResponseURLTTL {
 		s.responseURLError(w, http.StatusNotFound, "expired_url", nil)
 		return
@@ -190,13 +189,13 @@ func (s *Server) newTrigger(user string, o *op) string {
 	now := time.Now()
 	id := strconv.FormatInt(now.UnixMilli(), 10) + "." + strconv.FormatUint(s.seq.Add(1), 10) + "." +
 		strconv.FormatUint(rand.Uint64()>>16, 16)
-	s.triggers.Store(id, &trigger{issued: now, user: user, op: o})
+	s.triggers.store(id, &trigger{issued: now, user: user, op: o})
 	return id
 }
 
 // useTrigger exchanges a trigger_id, returning Slack's error code when it cannot be used.
 func (s *Server) useTrigger(id string) (*trigger, string) {
-	v, ok := s.triggers.Load(id)
+	t, ok := s.triggers.load(id)
 	if !ok {
 		if ms, err := strconv.ParseInt(strings.SplitN(id, ".", 2)[0], 10, 64); err == nil &&
 			time.Since(time.UnixMilli(ms)) > s.cfg.TriggerTTL && time.Since(time.UnixMilli(ms)) < 24*time.Hour {
@@ -204,7 +203,6 @@ func (s *Server) useTrigger(id string) (*trigger, string) {
 		}
 		return nil, "invalid_trigger_id"
 	}
-	t := v.(*trigger)
 	if t.used.Load() {
 		return nil, "exchanged_trigger_id"
 	}

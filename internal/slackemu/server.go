@@ -140,10 +140,10 @@ type Server struct {
 	rr        atomic.Uint64
 	linkSeq   atomic.Int64
 	tickets   sync.Map // ticket -> time.Time issued
-	envelopes sync.Map // envelope_id -> *envelope
+	envelopes idMap[*envelope]
 
-	responseURLs sync.Map // id -> *responseURL
-	triggers     sync.Map // trigger_id -> *trigger
+	responseURLs idMap[*responseURL]
+	triggers     idMap[*trigger]
 	watch        watchers
 
 	views viewStore
@@ -299,18 +299,12 @@ func (s *Server) janitor() {
 			return
 		case now := <-t.C:
 			tick++
-			s.triggers.Range(func(k, v any) bool {
-				if now.Sub(v.(*trigger).issued) > s.cfg.TriggerTTL+10*time.Second {
-					s.triggers.Delete(k)
-				}
-				return true
+			s.triggers.deleteIf(func(t *trigger) bool {
+				return now.Sub(t.issued) > s.cfg.TriggerTTL+10*time.Second
 			})
-			s.envelopes.Range(func(k, v any) bool {
-				e := v.(*envelope)
-				if at := e.expiredAt.Load(); at != 0 && now.UnixNano()-at > int64(2*time.Minute) {
-					s.envelopes.Delete(k)
-				}
-				return true
+			s.envelopes.deleteIf(func(e *envelope) bool {
+				at := e.expiredAt.Load()
+				return at != 0 && now.UnixNano()-at > int64(2*time.Minute)
 			})
 			s.tickets.Range(func(k, v any) bool {
 				if now.Sub(v.(time.Time)) > ticketTTL {
@@ -322,11 +316,8 @@ func (s *Server) janitor() {
 				s.trimHistory(s.cfg.MaxMessages * 9 / 10)
 			}
 			if tick%15 == 0 {
-				s.responseURLs.Range(func(k, v any) bool {
-					if now.Sub(v.(*responseURL).created) > s.cfg.ResponseURLTTL {
-						s.responseURLs.Delete(k)
-					}
-					return true
+				s.responseURLs.deleteIf(func(ru *responseURL) bool {
+					return now.Sub(ru.created) > s.cfg.ResponseURLTTL
 				})
 			}
 		}

@@ -444,9 +444,10 @@ type envelopeWire struct {
 // envelopeJSON is json.Marshal of the envelope. Payloads are json.Marshal's output, which
 // encoding/json would only copy (compacted and HTML-escaped already), so the envelope is
 // built around them; anything else goes through json.Marshal.
-func envelopeJSON(id, typ string, payload []byte, attempt int) ([]byte, error) {
+// compact says payload is known to be such (slash commands are built by appendJSON).
+func envelopeJSON(id, typ string, payload []byte, attempt int, compact bool) ([]byte, error) {
 	events := typ == "events_api"
-	if !marshalReady(payload) {
+	if !compact && !marshalReady(payload) {
 		w := envelopeWire{EnvelopeID: id, Type: typ, Payload: payload, AcceptsResponsePayload: !events}
 		if events {
 			reason := ""
@@ -500,18 +501,24 @@ func marshalReady(b []byte) bool {
 
 // deliver registers and sends one envelope for o. It returns false when no link took it.
 func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
+	return s.deliverJSON(o, typ, payload, attempt, false)
+}
+
+// deliverJSON is deliver; compact says payload is exactly what json.Marshal would make of
+// it, as appendJSON output is.
+func (s *Server) deliverJSON(o *op, typ string, payload []byte, attempt int, compact bool) bool {
 	e := &envelope{id: uuid.NewString(), op: o, attempt: attempt, sent: time.Now()}
-	data, err := envelopeJSON(e.id, typ, payload, attempt)
+	data, err := envelopeJSON(e.id, typ, payload, attempt, compact)
 	if err != nil {
 		s.log.Error("marshal envelope", "err", err)
 		return false
 	}
 	o.setEnvelope(e)
 	e.timer = time.AfterFunc(s.cfg.AckTimeout, func() { s.ackTimeout(e) })
-	s.envelopes.Store(e.id, e)
+	s.envelopes.store(e.id, e)
 	if !s.send(data) {
 		e.timer.Stop()
-		s.envelopes.Delete(e.id)
+		s.envelopes.delete(e.id)
 		return false
 	}
 	s.stats.envelopes.Add(1)
@@ -521,12 +528,11 @@ func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
 // handleAck takes the ack of envelope id. msg, when not nil, is payload already decoded
 // as a message (see decodeAckFast); payload may alias the frame, which is reused later.
 func (s *Server) handleAck(id string, payload json.RawMessage, msg *decodedMessage, at time.Time) {
-	v, ok := s.envelopes.Load(id)
+	e, ok := s.envelopes.load(id)
 	if !ok {
 		s.stats.unknownAcks.Add(1)
 		return
 	}
-	e := v.(*envelope)
 	if !e.state.CompareAndSwap(envWaiting, envAcked) {
 		if e.state.Load() == envExpired {
 			s.stats.lateAcks.Add(1)
@@ -537,7 +543,7 @@ func (s *Server) handleAck(id string, payload json.RawMessage, msg *decodedMessa
 		return
 	}
 	e.timer.Stop()
-	s.envelopes.Delete(id)
+	s.envelopes.delete(id)
 	s.stats.acked.Add(1)
 	e.op.onAck(e, payload, msg, at)
 }
