@@ -24,6 +24,11 @@ import (
 // first. While the listening connection is down (or not yet up) nothing is served from the
 // cache, and everything in it is dropped, since notifications may have been missed.
 
+// CacheTTL bounds how long a snapshot is served without being read again. Announcements make
+// the cache exact; the bound only matters when one is lost: a replica that crashed between its
+// commit and sending the announcement, or an announcement transaction that failed.
+const CacheTTL = time.Minute
+
 // versions identifies the state a snapshot shows: the member's and the team's version counters,
 // -1 when the row does not exist.
 type versions struct{ member, team int64 }
@@ -31,8 +36,9 @@ type versions struct{ member, team int64 }
 // cacheSlot is one member's place in the cache. It exists before the first read returns, so that
 // an announcement arriving while the read is in flight is remembered in seen.
 type cacheSlot struct {
-	snap *Snapshot // nil until filled, and after an announcement made it stale
-	seen int64     // highest member version announced since the slot was made
+	snap   *Snapshot // nil until filled, and after an announcement made it stale
+	seen   int64     // highest member version announced since the slot was made
+	filled time.Time
 }
 
 // cacheTicket is taken before a read and presented with its result.
@@ -46,6 +52,7 @@ type snapshotCache struct {
 	live  bool   // the listener is connected: announcements are arriving
 	epoch uint64 // changes whenever live changes; a read from another epoch is not stored
 	max   int
+	ttl   time.Duration // a snapshot older than this is read again (see CacheTTL)
 	slots map[Member]*cacheSlot
 	teams map[string]int64 // highest team version announced
 
@@ -53,7 +60,7 @@ type snapshotCache struct {
 }
 
 func newSnapshotCache(max int) *snapshotCache {
-	return &snapshotCache{max: max, slots: map[Member]*cacheSlot{}, teams: map[string]int64{}}
+	return &snapshotCache{max: max, ttl: CacheTTL, slots: map[Member]*cacheSlot{}, teams: map[string]int64{}}
 }
 
 // get returns the cached snapshot of m if there is a current one.
@@ -61,7 +68,8 @@ func (c *snapshotCache) get(m Member) (Snapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.live {
-		if slot := c.slots[m]; slot != nil && slot.snap != nil && slot.snap.versions.team >= c.teams[m.TeamID] {
+		if slot := c.slots[m]; slot != nil && slot.snap != nil && slot.snap.versions.team >= c.teams[m.TeamID] &&
+			time.Since(slot.filled) < c.ttl {
 			c.hits.Add(1)
 			return *slot.snap, true
 		}
@@ -108,6 +116,7 @@ func (c *snapshotCache) fill(m Member, t cacheTicket, s Snapshot) {
 		return // a newer one got here first
 	}
 	slot.snap = &s
+	slot.filled = time.Now()
 }
 
 // announce records that m's progress is now at version v.
@@ -176,6 +185,90 @@ func (c *snapshotCache) handle(payload string) error {
 	return nil
 }
 
+// announcer sends this process's announcements after its writes commit, many in one
+// transaction (see migration 00007: NOTIFY inside every write transaction serialised commits).
+type announcer struct {
+	running atomic.Bool // Listen is running: writes leave announcing to us
+	mu      sync.Mutex
+	pending []string
+	wake    chan struct{}
+}
+
+func newAnnouncer() *announcer { return &announcer{wake: make(chan struct{}, 1)} }
+
+func announcement(m Member, v int64) string {
+	return m.TeamID + " " + m.UserID + " " + strconv.FormatInt(v, 10)
+}
+
+// add queues one announcement; it never blocks the write that made it.
+func (a *announcer) add(payload string) {
+	a.mu.Lock()
+	a.pending = append(a.pending, payload)
+	a.mu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (a *announcer) take() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.pending
+	a.pending = nil
+	return p
+}
+
+// queueAnnounceAfterCommit tells the triggers of the transaction being queued not to notify: the
+// process will, after the commit. Without a running announcer the triggers notify as usual.
+func (db *DB) queueAnnounceAfterCommit(b *pgx.Batch) bool {
+	if !db.ann.running.Load() {
+		return false
+	}
+	b.Queue(`SELECT set_config('pathbot.announce', 'after_commit', true)`)
+	return true
+}
+
+// announceLoop sends queued announcements until ctx ends, then sends what is left.
+func (db *DB) announceLoop(ctx context.Context, log *slog.Logger) {
+	for {
+		select {
+		case <-db.ann.wake:
+			db.sendAnnouncements(ctx, log)
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			db.sendAnnouncements(fctx, log)
+			cancel()
+			return
+		}
+	}
+}
+
+func (db *DB) sendAnnouncements(ctx context.Context, log *slog.Logger) {
+	ps := db.ann.take()
+	if len(ps) == 0 {
+		return
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		// Nothing durable here: a notification lost in a crash of Postgres is a lost listening
+		// connection too, and that empties every cache.
+		b.Queue("SET LOCAL synchronous_commit = off")
+		b.Queue(`SELECT count(pg_notify('pathbot_snapshot', p)) FROM unnest($1::text[]) p`, ps)
+		b.Queue("COMMIT")
+		if err = db.pool.SendBatch(ctx, b).Close(); err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	log.Warn("could not announce snapshot changes; other replicas may show them late (at most CacheTTL)", "changes", len(ps), "err", err)
+}
+
 // CacheStats reports the snapshot cache's hits and misses since start.
 func (db *DB) CacheStats() (hits, misses int64) {
 	return db.cache.hits.Load(), db.cache.misses.Load()
@@ -186,9 +279,19 @@ func (db *DB) CacheStats() (hits, misses int64) {
 func (db *DB) SetCacheSize(n int) { db.cache.max = n }
 
 // Listen keeps the snapshot cache coherent with the database until ctx ends: it listens on a
-// connection of its own and applies every announcement. While it is not connected the cache
+// connection of its own and applies every announcement, and it sends this process's own
+// announcements after its writes commit. While it is not connected the cache
 // serves nothing. It returns when ctx is done.
 func (db *DB) Listen(ctx context.Context, log *slog.Logger) {
+	annCtx, stopAnn := context.WithCancel(context.WithoutCancel(ctx))
+	annDone := make(chan struct{})
+	db.ann.running.Store(true)
+	go func() { defer close(annDone); db.announceLoop(annCtx, log) }()
+	defer func() {
+		db.ann.running.Store(false)
+		stopAnn()
+		<-annDone
+	}()
 	wait := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		live, err := db.listen(ctx, log)

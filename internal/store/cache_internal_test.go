@@ -116,6 +116,11 @@ func TestSnapshotCacheOrdering(t *testing.T) {
 			c.fill(m, tk, snap(3, 0))
 			return version(c)
 		}, miss},
+		{"a snapshot older than the TTL is read again", func(c *snapshotCache) int64 {
+			c.ttl = 0
+			c.fill(m, c.begin(m), snap(3, 0))
+			return version(c)
+		}, miss},
 		{"size 0 turns the cache off", func(c *snapshotCache) int64 {
 			c.max = 0
 			c.fill(m, c.begin(m), snap(3, 0))

@@ -67,12 +67,18 @@ func (db *DB) Enrol(ctx context.Context, m Member) error {
 		return nil
 	}
 	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	later := db.queueAnnounceAfterCommit(b)
 	queueEnrol(b, m)
+	b.Queue("COMMIT")
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("enrol %s: %w", m, err)
 	}
 	// The member row exists now, at version 0 or later: a cached "not enrolled" is stale.
 	db.cache.announce(m, 0)
+	if later {
+		db.ann.add(announcement(m, 0))
+	}
 	db.enrolled.Store(m, true)
 	return nil
 }
@@ -254,6 +260,8 @@ type Result struct {
 	// Changed is false when the change was a no-op (marking a done item done, undoing nothing).
 	Changed  bool
 	Snapshot Snapshot
+
+	announce bool // the version is ours to announce after the commit
 }
 
 // Apply makes one change for a member at most once per triggerID, enrolling the member if needed,
@@ -273,6 +281,9 @@ func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) 
 	// The snapshot read inside the transaction, after the change: the member's next read is
 	// served from memory and already shows it.
 	db.cache.fill(m, t, res.Snapshot)
+	if res.announce {
+		db.ann.add(announcement(m, res.Snapshot.versions.member))
+	}
 	return res, nil
 }
 
@@ -299,6 +310,7 @@ func (db *DB) apply(ctx context.Context, m Member, triggerID string, ch Change) 
 	scored := db.Score != nil
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	later := db.queueAnnounceAfterCommit(b)
 	if _, known := db.enrolled.Load(m); !known {
 		queueEnrol(b, m)
 	}
@@ -324,6 +336,7 @@ func (db *DB) apply(ctx context.Context, m Member, triggerID string, ch Change) 
 		return Result{}, fmt.Errorf("write change: %w", err)
 	}
 	res.Changed = n > 0
+	res.announce = later && !res.Duplicate
 	if !scored {
 		return res, nil
 	}

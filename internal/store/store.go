@@ -22,6 +22,7 @@ type DB struct {
 	enrolled sync.Map
 	// cache holds snapshots for read-only commands; it serves nothing until Listen is running.
 	cache *snapshotCache
+	ann   *announcer
 }
 
 // DefaultCacheSize is how many members' snapshots a replica keeps in memory by default: a few
@@ -29,7 +30,9 @@ type DB struct {
 const DefaultCacheSize = 50_000
 
 // New wraps a pool.
-func New(pool *pgxpool.Pool) *DB { return &DB{pool: pool, cache: newSnapshotCache(DefaultCacheSize)} }
+func New(pool *pgxpool.Pool) *DB {
+	return &DB{pool: pool, cache: newSnapshotCache(DefaultCacheSize), ann: newAnnouncer()}
+}
 
 // Pool exposes the pool for health checks and metrics.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
