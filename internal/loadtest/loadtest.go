@@ -62,6 +62,12 @@ type Options struct {
 	BotCPUProfile string
 	// Seed makes the command mix reproducible; default 1.
 	Seed uint64
+	// GeneratorProcs is GOMAXPROCS for this process (load generator and Slack emulator) while
+	// the load test runs; default 1, negative leaves it as it is. Everything it does fits in
+	// one core, and one P spares the cost of handing goroutines between threads (waking and
+	// parking them, spinning for work), which was most of its CPU: CPU the bot and Postgres
+	// then have.
+	GeneratorProcs int
 	// Log receives progress lines; nil discards.
 	Log *slog.Logger
 }
@@ -114,6 +120,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if o.GeneratorProcs == 0 {
+		o.GeneratorProcs = 1
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -214,6 +223,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	log := opt.Log
 	rep := &Report{Started: time.Now().UTC(), Machine: machineInfo()}
+	if opt.GeneratorProcs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(opt.GeneratorProcs))
+	}
 
 	workDir, err := os.MkdirTemp("", "pathbot-loadtest-")
 	if err != nil {
@@ -277,6 +289,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		Rate: opt.Rate, Duration: opt.Duration.String(), Warmup: max(opt.Warmup, 0).String(), Users: opt.Users,
 		Connections: opt.Connections, DBMaxConns: int(cfg.DBMaxConns), BotBinary: opt.BotBinary,
 		FindMax: opt.FindMax, MaxP99Ms: ms(opt.MaxP99), Seed: opt.Seed, Readings: len(readings),
+		GeneratorProcs: runtime.GOMAXPROCS(0),
 	}
 	if opt.FindMax {
 		rep.Config.StepDuration = opt.StepDuration.String()

@@ -61,6 +61,8 @@ type RunConfig struct {
 	Readings     int     `json:"readings"`
 	// BotTuning holds the runtime and pool settings found in the bot's environment.
 	BotTuning map[string]string `json:"bot_tuning,omitempty"`
+	// GeneratorProcs is GOMAXPROCS of the load generator's process.
+	GeneratorProcs int `json:"generator_procs"`
 }
 
 // Phase is one stretch of load at one rate.
@@ -334,8 +336,8 @@ func (r *Report) Text() string {
 		b.WriteString(" (killed: it had not exited within 30 s)")
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "generator  peak RSS %.1f MiB, %.1f CPU s over the run (load generator + Slack emulator)\n",
-		float64(r.Generator.PeakRSSBytes)/(1<<20), r.Generator.CPUSeconds)
+	fmt.Fprintf(&b, "generator  peak RSS %.1f MiB, %.1f CPU s over the run, GOMAXPROCS=%d (load generator + Slack emulator)\n",
+		float64(r.Generator.PeakRSSBytes)/(1<<20), r.Generator.CPUSeconds, r.Config.GeneratorProcs)
 	e := r.Emulator
 	fmt.Fprintf(&b, "slack      %d envelopes, %d acked, %d late acks, %d dispatch_failed, %d refused acks, %d response_url posts\n",
 		e.Envelopes, e.Acked, e.LateAcks, e.DispatchFailed, e.RefusedAcks, e.ResponseURLPosts)
