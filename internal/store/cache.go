@@ -229,44 +229,72 @@ func (db *DB) queueAnnounceAfterCommit(b *pgx.Batch) bool {
 	return true
 }
 
-// announceLoop sends queued announcements until ctx ends, then sends what is left.
+// announceDelay gathers the announcements of this long into one statement. It is also how much
+// later than the writer another replica learns of a change.
+const announceDelay = 5 * time.Millisecond
+
+// announceLoop sends queued announcements until ctx ends, then sends what is left. It uses a
+// connection of its own with synchronous_commit off, so that each batch is one statement that
+// waits for no fsync: nothing here is durable anyway (a notification lost in a crash of Postgres
+// goes with the listening connections, and that empties every cache).
 func (db *DB) announceLoop(ctx context.Context, log *slog.Logger) {
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	send := func(ctx context.Context) {
+		ps := db.ann.take()
+		if len(ps) == 0 {
+			return
+		}
+		var err error
+		for attempt := 0; attempt < 3; attempt++ {
+			if conn == nil {
+				if conn, err = db.announceConn(ctx); err != nil {
+					continue
+				}
+			}
+			if _, err = conn.Exec(ctx, `SELECT count(pg_notify('pathbot_snapshot', p)) FROM unnest($1::text[]) p`, ps); err == nil {
+				return
+			}
+			conn.Close(context.WithoutCancel(ctx))
+			conn = nil
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		log.Warn("could not announce snapshot changes; other replicas may show them late (at most CacheTTL)", "changes", len(ps), "err", err)
+	}
 	for {
 		select {
 		case <-db.ann.wake:
-			db.sendAnnouncements(ctx, log)
+			select {
+			case <-time.After(announceDelay):
+			case <-ctx.Done():
+			}
+			send(ctx)
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			db.sendAnnouncements(fctx, log)
+			send(fctx)
 			cancel()
 			return
 		}
 	}
 }
 
-func (db *DB) sendAnnouncements(ctx context.Context, log *slog.Logger) {
-	ps := db.ann.take()
-	if len(ps) == 0 {
-		return
+func (db *DB) announceConn(ctx context.Context) (*pgx.Conn, error) {
+	cfg := db.pool.Config().ConnConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
 	}
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		b := &pgx.Batch{}
-		b.Queue("BEGIN")
-		// Nothing durable here: a notification lost in a crash of Postgres is a lost listening
-		// connection too, and that empties every cache.
-		b.Queue("SET LOCAL synchronous_commit = off")
-		b.Queue(`SELECT count(pg_notify('pathbot_snapshot', p)) FROM unnest($1::text[]) p`, ps)
-		b.Queue("COMMIT")
-		if err = db.pool.SendBatch(ctx, b).Close(); err == nil {
-			return
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	cfg.RuntimeParams["synchronous_commit"] = "off"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect announcer: %w", err)
 	}
-	log.Warn("could not announce snapshot changes; other replicas may show them late (at most CacheTTL)", "changes", len(ps), "err", err)
+	return conn, nil
 }
 
 // CacheStats reports the snapshot cache's hits and misses since start.
