@@ -23,14 +23,20 @@ import (
 // limit is 10,000.
 const maxFastDepth = 200
 
-// jsonReader reads one JSON text. Strings it returns are copies: the input may be reused.
-type jsonReader struct {
-	b     []byte
+// jsonReader reads one JSON text from a string or bytes. Strings it reads from bytes are
+// copies; from a string they share its memory, which saves an allocation each.
+type jsonReader[T string | []byte] struct {
+	b     T
 	i     int
 	depth int
 }
 
-func (r *jsonReader) ws() {
+// decodeRune is utf8.DecodeRune for either.
+func decodeRune[T string | []byte](b T, i int) (rune, int) {
+	return utf8.DecodeRuneInString(string(b[i:min(i+utf8.UTFMax, len(b))]))
+}
+
+func (r *jsonReader[T]) ws() {
 	for r.i < len(r.b) {
 		switch r.b[r.i] {
 		case ' ', '\t', '\n', '\r':
@@ -42,7 +48,7 @@ func (r *jsonReader) ws() {
 }
 
 // peek skips whitespace and returns the next byte, 0 at the end.
-func (r *jsonReader) peek() byte {
+func (r *jsonReader[T]) peek() byte {
 	r.ws()
 	if r.i >= len(r.b) {
 		return 0
@@ -51,12 +57,12 @@ func (r *jsonReader) peek() byte {
 }
 
 // end reports whether only whitespace is left.
-func (r *jsonReader) end() bool {
+func (r *jsonReader[T]) end() bool {
 	r.ws()
 	return r.i == len(r.b)
 }
 
-func (r *jsonReader) literal(word string) bool {
+func (r *jsonReader[T]) literal(word string) bool {
 	if len(r.b)-r.i < len(word) || string(r.b[r.i:r.i+len(word)]) != word {
 		return false
 	}
@@ -65,7 +71,8 @@ func (r *jsonReader) literal(word string) bool {
 }
 
 // number consumes a number as JSON's grammar defines it and returns its text.
-func (r *jsonReader) number() ([]byte, bool) {
+func (r *jsonReader[T]) number() (T, bool) {
+	var none T
 	b, i := r.b, r.i
 	start := i
 	if i < len(b) && b[i] == '-' {
@@ -79,7 +86,7 @@ func (r *jsonReader) number() ([]byte, bool) {
 			i++
 		}
 	default:
-		return nil, false
+		return none, false
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
@@ -88,7 +95,7 @@ func (r *jsonReader) number() ([]byte, bool) {
 			i++
 		}
 		if i == d {
-			return nil, false
+			return none, false
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -101,7 +108,7 @@ func (r *jsonReader) number() ([]byte, bool) {
 			i++
 		}
 		if i == d {
-			return nil, false
+			return none, false
 		}
 	}
 	r.i = i
@@ -148,7 +155,7 @@ func setOfStrings(vs ...string) map[string]string {
 // str reads a string (r.b[r.i] must be '"') and returns it unescaped. It gives up on invalid
 // UTF-8 and on \u escapes of surrogates, which encoding/json replaces in ways not worth
 // copying here.
-func (r *jsonReader) str() (string, bool) {
+func (r *jsonReader[T]) str() (string, bool) {
 	b := r.b
 	i := r.i + 1
 	start := i
@@ -168,7 +175,7 @@ func (r *jsonReader) str() (string, bool) {
 		case c < utf8.RuneSelf:
 			i++
 		default:
-			ru, size := utf8.DecodeRune(b[i:])
+			ru, size := decodeRune(b, i)
 			if ru == utf8.RuneError && size == 1 {
 				return "", false
 			}
@@ -180,7 +187,7 @@ func (r *jsonReader) str() (string, bool) {
 
 // plainStrEnd is the index of the closing quote of the string at r.i when it is short and
 // plain ASCII, else 0.
-func (r *jsonReader) plainStrEnd() int {
+func (r *jsonReader[T]) plainStrEnd() int {
 	b := r.b
 	for i := r.i + 1; i < len(b) && i < r.i+20; i++ {
 		switch c := b[i]; {
@@ -194,7 +201,7 @@ func (r *jsonReader) plainStrEnd() int {
 }
 
 // strEscaped finishes a string from i, the first backslash; b[start:i] is plain.
-func (r *jsonReader) strEscaped(start, i int) (string, bool) {
+func (r *jsonReader[T]) strEscaped(start, i int) (string, bool) {
 	b := r.b
 	// The string ends at the first quote not escaped; unescaped it is no longer.
 	end := i
@@ -234,8 +241,8 @@ func (r *jsonReader) strEscaped(start, i int) (string, bool) {
 					return "", false
 				}
 				var ru rune
-				for _, h := range b[i+2 : i+6] {
-					v, ok := hexVal(h)
+				for j := i + 2; j < i+6; j++ {
+					v, ok := hexVal(b[j])
 					if !ok {
 						return "", false
 					}
@@ -256,7 +263,7 @@ func (r *jsonReader) strEscaped(start, i int) (string, bool) {
 			out = append(out, c)
 			i++
 		default:
-			ru, size := utf8.DecodeRune(b[i:])
+			ru, size := decodeRune(b, i)
 			if ru == utf8.RuneError && size == 1 {
 				return "", false
 			}
@@ -269,7 +276,7 @@ func (r *jsonReader) strEscaped(start, i int) (string, bool) {
 
 // skipStr validates a string without decoding it; like encoding/json it accepts any bytes
 // of 0x20 and above, valid UTF-8 or not.
-func (r *jsonReader) skipStr() bool {
+func (r *jsonReader[T]) skipStr() bool {
 	b := r.b
 	i := r.i + 1
 	for i < len(b) {
@@ -288,8 +295,8 @@ func (r *jsonReader) skipStr() bool {
 				if i+6 > len(b) {
 					return false
 				}
-				for _, h := range b[i+2 : i+6] {
-					if _, ok := hexVal(h); !ok {
+				for j := i + 2; j < i+6; j++ {
+					if _, ok := hexVal(b[j]); !ok {
 						return false
 					}
 				}
@@ -307,7 +314,7 @@ func (r *jsonReader) skipStr() bool {
 }
 
 // skip validates one value without building it.
-func (r *jsonReader) skip() bool {
+func (r *jsonReader[T]) skip() bool {
 	switch r.peek() {
 	case '{':
 		if r.depth++; r.depth > maxFastDepth {
@@ -379,7 +386,7 @@ func (r *jsonReader) skip() bool {
 
 // value decodes one value the way json.Unmarshal into an any does: map[string]any, []any
 // (never nil), string, float64, bool or nil.
-func (r *jsonReader) value() (any, bool) {
+func (r *jsonReader[T]) value() (any, bool) {
 	switch r.peek() {
 	case '{':
 		if r.depth++; r.depth > maxFastDepth {
@@ -497,7 +504,8 @@ var ackFields = []string{"text", "blocks", "attachments", "response_type", "repl
 // false when the frame must go the encoding/json way (including every invalid frame).
 func decodeAckFast(data []byte) (decodedAck, bool) {
 	a := decodedAck{msg: &decodedMessage{}} // no payload reads as an empty message
-	r := jsonReader{b: data}
+	// One copy of the frame, as a string whose pieces the decoded strings share.
+	r := jsonReader[string]{b: string(data)}
 	if r.peek() != '{' {
 		return a, false
 	}
@@ -527,7 +535,7 @@ func decodeAckFast(data []byte) (decodedAck, bool) {
 		case "payload":
 			r.peek()
 			start := r.i
-			msg, ok := r.message()
+			msg, ok := readMessage(&r, data)
 			if !ok {
 				return a, false
 			}
@@ -560,23 +568,25 @@ func decodeMessageFast(body []byte) (*decodedMessage, bool) {
 		// parseMessagePayload only reads a bare string when it comes first.
 		return nil, false
 	}
-	r := jsonReader{b: body}
-	m, ok := r.message()
+	r := jsonReader[string]{b: string(body)}
+	m, ok := readMessage(&r, body)
 	if !ok || m == nil || !r.end() {
 		return nil, false
 	}
 	return m, true
 }
 
-// message reads the payload value. A payload that is not an object, string or null is only
-// validated (msg nil): parseMessagePayload refuses it, and ackSubmit reads it itself.
-func (r *jsonReader) message() (*decodedMessage, bool) {
+// readMessage reads the payload value from r, which reads raw as a string. A payload that
+// is not an object, string or null is only validated (msg nil): parseMessagePayload refuses
+// it, and ackSubmit reads it itself. The message's strings are copies and its raw parts
+// slices of raw; the decoded blocks share r's string.
+func readMessage(r *jsonReader[string], raw []byte) (*decodedMessage, bool) {
 	switch r.peek() {
 	case 'n':
 		return &decodedMessage{}, r.literal("null")
 	case '"':
 		s, ok := r.str()
-		return &decodedMessage{ackMessage: ackMessage{Text: s}}, ok
+		return &decodedMessage{ackMessage: ackMessage{Text: strings.Clone(s)}}, ok
 	case '{':
 	default:
 		return nil, r.skip()
@@ -614,6 +624,7 @@ func (r *jsonReader) message() (*decodedMessage, bool) {
 				return nil, false
 			}
 			if c == '"' {
+				s = strings.Clone(s) // kept with the message; r's string is not
 				switch k {
 				case "text":
 					m.Text = s
@@ -654,7 +665,7 @@ func (r *jsonReader) message() (*decodedMessage, bool) {
 			if c == 'n' {
 				m.Blocks, m.blocks = nil, nil
 			} else {
-				m.Blocks, m.blocks = r.b[start:r.i], v
+				m.Blocks, m.blocks = raw[start:r.i], v
 			}
 		case "attachments":
 			start := r.i
@@ -664,7 +675,7 @@ func (r *jsonReader) message() (*decodedMessage, bool) {
 			if c == 'n' {
 				m.Attachments = nil
 			} else {
-				m.Attachments = r.b[start:r.i]
+				m.Attachments = raw[start:r.i]
 			}
 		default:
 			for _, f := range ackFields {

@@ -477,7 +477,7 @@ func envelopeJSON(id, typ string, payload []byte, attempt int, compact bool) ([]
 // marshalReady reports whether json.Marshal would copy b, as a json.RawMessage, unchanged:
 // valid JSON with no whitespace outside strings and nothing it HTML-escapes.
 func marshalReady(b []byte) bool {
-	r := jsonReader{b: b}
+	r := jsonReader[[]byte]{b: b}
 	if len(b) == 0 || !r.skip() || r.i != len(b) {
 		return false
 	}
