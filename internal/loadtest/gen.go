@@ -127,9 +127,11 @@ func (g *generator) finish(r *request, res *slackemu.Result, lag time.Duration) 
 	if o.errKind != "" {
 		p.errs[o.errKind]++
 	}
-	if o.failed {
+	// An answer that is not the one due (busy, an error, a wrong answer) is a failure too.
+	if o.failed || o.errKind != "" {
 		p.failed++
-	} else {
+	}
+	if !o.failed {
 		p.answered++
 	}
 	end := res.AnsweredAt

@@ -59,6 +59,7 @@ var badInputs = []string{
 // silently passing.
 const (
 	markInternal   = "something went wrong"
+	markBusy       = "pathbot is very busy right now"
 	markWarning    = ":warning:"
 	markDoneNew    = " is done — "
 	markDoneAgain  = " was already marked done — "
@@ -261,6 +262,11 @@ func (m *model) complete(r *request, fail string, answered bool, text string) ou
 			m.forgetLocked(mb, r)
 		}
 		return outcome{failed: true, errKind: kind}
+	}
+	if strings.Contains(text, markBusy) {
+		// Shed by admission control: the bot says nothing was saved; the database check holds
+		// it to that. A failure as far as the user is concerned, whatever the command.
+		return outcome{errKind: "busy"}
 	}
 	if strings.Contains(text, markInternal) {
 		// The bot says nothing was saved; the database check holds it to that.

@@ -127,6 +127,8 @@ func TestExpectedStateFollowsTheAnswers(t *testing.T) {
 	check(m.complete(req(kOncall, 0), "", true, ":pager: Logged on-call 2026-01-01 (days and nights).\nOn call: 1 of 21"), "")
 	check(m.complete(req(kStatus, 0), "", true, "Your senior engineer path"), "")
 	check(m.complete(req(kStatus, 0), "", true, "Sorry, something went wrong on our side and nothing was saved."), "internal_error")
+	check(m.complete(req(kStatus, 0), "", true, ":hourglass_flowing_sand: pathbot is very busy right now and did not run this command — *nothing was saved*."), "busy")
+	check(m.complete(req(kBad, 0), "", true, ":hourglass_flowing_sand: pathbot is very busy right now and did not run this command — *nothing was saved*."), "busy")
 	check(m.complete(req(kNext, 0), "", true, ":warning: oops"), "unexpected_warning")
 	check(m.complete(req(kBad, 0), "", true, ":warning: I couldn't read that"), "")
 	check(m.complete(req(kBad, 0), "", true, "Your senior engineer path"), "bad_input_accepted")
