@@ -1,8 +1,9 @@
 -- Versions for the bot's in-memory snapshot cache.
 --
 -- Every change to what a member's snapshot holds (readings, milestone entries, on-call shifts,
--- the member row existing, the team's thresholds) raises a version number and announces it on
--- the channel pathbot_snapshot from a trigger, so that every writer (any replica, an older
+-- the member row existing, the team's thresholds) raises a version number from a trigger, and
+-- the new version is announced on the channel pathbot_snapshot (by the trigger, or by pathbot
+-- itself after the commit of its own writes), so that every writer (any replica, an older
 -- binary, an operator in psql) invalidates every replica's cache. Versions only grow, so a
 -- replica can tell a stale read from a fresh one whatever order reads, commits and
 -- notifications arrive in. Payloads: "<team> <user> <version>" for a member, "<team> * <version>"
@@ -14,32 +15,40 @@ ALTER TABLE teams   ADD COLUMN version bigint NOT NULL DEFAULT 0;
 
 -- +goose StatementBegin
 -- Statement-level over the transition tables, so that a bulk load bumps each member once.
+--
+-- NOTIFY takes a database-wide lock at commit and holds it through the commit's WAL flush, so
+-- notifying write transactions commit one after another, each waiting for its own fsync. A
+-- pathbot transaction therefore sets pathbot.announce = 'after_commit' and announces the new
+-- versions itself after the commit, many in one cheap statement (store.announcer); every other
+-- writer (psql, an older binary) is announced from here.
 CREATE FUNCTION pathbot_progress_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    teams text[];
+    users text[];
     n bigint;
+    announce_now boolean := coalesce(current_setting('pathbot.announce', true), '') <> 'after_commit';
 BEGIN
+    -- Each event has its own transition tables; collect the members touched, then bump them once.
     IF TG_OP = 'INSERT' THEN
-        WITH m AS (
-            UPDATE members SET version = members.version + 1
-            FROM (SELECT DISTINCT team_id, user_id FROM new_rows) c
-            WHERE members.team_id = c.team_id AND members.user_id = c.user_id
-            RETURNING members.team_id, members.user_id, members.version)
-        SELECT count(pg_notify('pathbot_snapshot', m.team_id || ' ' || m.user_id || ' ' || m.version)) INTO n FROM m;
+        SELECT array_agg(team_id), array_agg(user_id) INTO teams, users
+        FROM (SELECT DISTINCT team_id, user_id FROM new_rows) c;
     ELSIF TG_OP = 'DELETE' THEN
-        WITH m AS (
-            UPDATE members SET version = members.version + 1
-            FROM (SELECT DISTINCT team_id, user_id FROM old_rows) c
-            WHERE members.team_id = c.team_id AND members.user_id = c.user_id
-            RETURNING members.team_id, members.user_id, members.version)
-        SELECT count(pg_notify('pathbot_snapshot', m.team_id || ' ' || m.user_id || ' ' || m.version)) INTO n FROM m;
+        SELECT array_agg(team_id), array_agg(user_id) INTO teams, users
+        FROM (SELECT DISTINCT team_id, user_id FROM old_rows) c;
     ELSE
-        WITH m AS (
-            UPDATE members SET version = members.version + 1
-            FROM (SELECT team_id, user_id FROM new_rows UNION SELECT team_id, user_id FROM old_rows) c
-            WHERE members.team_id = c.team_id AND members.user_id = c.user_id
-            RETURNING members.team_id, members.user_id, members.version)
-        SELECT count(pg_notify('pathbot_snapshot', m.team_id || ' ' || m.user_id || ' ' || m.version)) INTO n FROM m;
+        SELECT array_agg(team_id), array_agg(user_id) INTO teams, users
+        FROM (SELECT team_id, user_id FROM new_rows UNION SELECT team_id, user_id FROM old_rows) c;
     END IF;
+    IF teams IS NULL THEN
+        RETURN NULL; -- the statement touched no row (e.g. ON CONFLICT DO UPDATE ... WHERE false)
+    END IF;
+    WITH m AS (
+        UPDATE members SET version = members.version + 1
+        FROM unnest(teams, users) AS c (team_id, user_id)
+        WHERE members.team_id = c.team_id AND members.user_id = c.user_id
+        RETURNING members.team_id, members.user_id, members.version)
+    SELECT count(CASE WHEN announce_now THEN pg_notify('pathbot_snapshot', m.team_id || ' ' || m.user_id || ' ' || m.version) END)
+    INTO n FROM m;
     RETURN NULL;
 END
 $$;
@@ -70,7 +79,9 @@ CREATE TRIGGER oncall_shifts_deleted AFTER DELETE ON oncall_shifts
 CREATE FUNCTION pathbot_member_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM pg_notify('pathbot_snapshot', NEW.team_id || ' ' || NEW.user_id || ' ' || NEW.version);
+        IF coalesce(current_setting('pathbot.announce', true), '') <> 'after_commit' THEN
+            PERFORM pg_notify('pathbot_snapshot', NEW.team_id || ' ' || NEW.user_id || ' ' || NEW.version);
+        END IF;
     ELSE
         PERFORM pg_notify('pathbot_snapshot', OLD.team_id || ' ' || OLD.user_id || ' -');
     END IF;

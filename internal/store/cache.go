@@ -186,7 +186,7 @@ func (c *snapshotCache) handle(payload string) error {
 }
 
 // announcer sends this process's announcements after its writes commit, many in one
-// transaction (see migration 00007: NOTIFY inside every write transaction serialised commits).
+// transaction (see migration 00005: NOTIFY inside every write transaction serialised commits).
 type announcer struct {
 	running atomic.Bool // Listen is running: writes leave announcing to us
 	mu      sync.Mutex
