@@ -38,15 +38,6 @@ const (
 	EnvelopeEventsAPI     = "events_api"
 )
 
-// Why a request was shed, the reason label of pathbot_requests_shed_total.
-const (
-	// ShedBusy: the bound on work in flight was reached, so the request was refused at once.
-	ShedBusy = "busy"
-	// ShedLate: the envelope had already waited too long in the process when its turn came, so its
-	// ack would have been late (Slack shows the user an error) and no work was started.
-	ShedLate = "late"
-)
-
 // Special values of the status label of pathbot_slack_api_calls_total. Any other value is the
 // error code Slack returned in its "error" field (for example "channel_not_found").
 const (

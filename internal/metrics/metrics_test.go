@@ -23,7 +23,7 @@ func newRegistered(t *testing.T) (*Metrics, *prometheus.Registry) {
 // recordOneOfEach touches every series so that vectors have at least one child to gather.
 func recordOneOfEach(m *Metrics) {
 	m.CommandHandled("progress", OutcomeOK)
-	m.RequestShed(EnvelopeSlashCommands, ShedBusy)
+	m.RequestShed(EnvelopeSlashCommands, "busy")
 	m.ObserveAck(EnvelopeSlashCommands, 2*time.Millisecond)
 	m.ObserveResponse("progress", 120*time.Millisecond)
 	m.SlackAPICall("chat.postMessage", SlackStatusOK)
@@ -200,9 +200,9 @@ pathbot_response_latency_seconds_count{command="progress"} 1
 func TestRequestsShed(t *testing.T) {
 	t.Parallel()
 	m, reg := newRegistered(t)
-	m.RequestShed(EnvelopeSlashCommands, ShedBusy)
-	m.RequestShed(EnvelopeSlashCommands, ShedBusy)
-	m.RequestShed(EnvelopeInteractive, ShedLate)
+	m.RequestShed(EnvelopeSlashCommands, "busy")
+	m.RequestShed(EnvelopeSlashCommands, "busy")
+	m.RequestShed(EnvelopeInteractive, "late")
 
 	err := testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP pathbot_requests_shed_total Requests refused without doing any work (nothing written) because the bot was overloaded, by envelope type and reason (busy, late).

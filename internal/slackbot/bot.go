@@ -275,10 +275,15 @@ func (b *Bot) slash(ctx context.Context, sm acker, req *socketmode.Request, sc s
 	var a answer
 	var ackAt time.Duration
 	// The budget counts from receipt, so time spent waiting for a slot or a CPU is part of it.
-	budget := time.NewTimer(max(b.AckBudget-time.Since(recv), 0))
+	remaining := b.AckBudget - time.Since(recv)
+	budget := time.NewTimer(max(remaining, 0))
 	defer budget.Stop()
+	ready := done
+	if remaining <= 0 {
+		ready = nil // the budget is spent already: ack empty at once, even if the answer is ready too
+	}
 	select {
-	case a = <-done:
+	case a = <-ready:
 		if err := sm.Ack(*req, a.r.payload()); err != nil {
 			log().Error("ack failed", "err", err)
 		}
