@@ -149,8 +149,9 @@ func (db *database) close(ctx context.Context, team string) {
 	if db.external && db.pool != nil && team != "" {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		// members cascade to progress, shifts and activity; the other two have no foreign key.
+		// members cascade to progress, shifts and activity; the others have no foreign key.
 		for _, q := range []string{
+			`DELETE FROM river_job WHERE args->>'team_id' = $1`,
 			`DELETE FROM processed_commands WHERE team_id = $1`,
 			`DELETE FROM deliveries WHERE team_id = $1`,
 			`DELETE FROM teams WHERE team_id = $1`,

@@ -298,7 +298,7 @@ func RunFanout(ctx context.Context, opt FanoutOptions) (*FanoutReport, error) {
 		return nil, fmt.Errorf("nudge fan-out interrupted: %w", err)
 	}
 	// Let the bot finish what it has in flight, so a late duplicate would be seen.
-	settleJobs(ctx, db, 10*time.Second)
+	settleJobs(ctx, db, team, 10*time.Second)
 	if profiled != nil {
 		if err := <-profiled; err != nil {
 			return nil, err
@@ -376,13 +376,13 @@ func waitNudges(ctx context.Context, emu *slackemu.Server, n int, deadline time.
 	}
 }
 
-// settleJobs waits up to d for the bot to have no nudge job left to run.
-func settleJobs(ctx context.Context, db *database, d time.Duration) {
+// settleJobs waits up to d for the bot to have no nudge job of team left to run.
+func settleJobs(ctx context.Context, db *database, team string, d time.Duration) {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		var left int
-		err := db.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'nudge'
-		    AND state IN ('available', 'running', 'retryable', 'scheduled', 'pending')`).Scan(&left)
+		err := db.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'nudge' AND args->>'team_id' = $1
+		    AND state IN ('available', 'running', 'retryable', 'scheduled', 'pending')`, team).Scan(&left)
 		if err != nil || left == 0 {
 			break
 		}

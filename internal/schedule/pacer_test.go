@@ -173,8 +173,8 @@ func TestPacerLearnsTheLimit(t *testing.T) {
 		if pct < 95 {
 			t.Errorf("%g/min: %.1f%% of the limit, want at least 95%%", tc.perMinute, pct)
 		}
-		// Without a pacer every worker would meet the limit about once per Retry-After.
-		// the calls in flight at the first 429 and the first reopening, then a few per minute.
+		// Without a pacer every worker would meet the limit about once per Retry-After; with it,
+		// only the calls in flight at the first 429 and the first reopening, then a few per minute.
 		if maxLimited := 2*tc.workers + int(spread.Seconds()/5); limited > maxLimited {
 			t.Errorf("%g/min: %d calls answered 429 over %v, want at most %d", tc.perMinute, limited, spread.Round(time.Second), maxLimited)
 		}

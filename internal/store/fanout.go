@@ -56,8 +56,7 @@ func (db *DB) FinishSent(ctx context.Context, kind, teamID, key, channel, ts, de
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
 	b.Queue(`SET LOCAL synchronous_commit = off`)
-	b.Queue(`UPDATE deliveries SET status = 'sent', channel = $4, ts = $5, detail = $6, updated_at = now()
-	    WHERE kind = $1 AND team_id = $2 AND key = $3`, kind, teamID, key, channel, ts, detail)
+	b.Queue(finishSQL, kind, teamID, key, "sent", channel, ts, detail)
 	b.Queue(`COMMIT`)
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("record %s delivery %s/%s: %w", kind, teamID, key, err)

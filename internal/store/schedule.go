@@ -213,23 +213,20 @@ type Delivery struct {
 // existing record of an earlier attempt.
 func (db *DB) ClaimDelivery(ctx context.Context, kind, teamID, key string) (Delivery, error) {
 	var d Delivery
-	err := db.pool.QueryRow(ctx, `WITH ins AS (
-	        INSERT INTO deliveries (kind, team_id, key, status) VALUES ($1, $2, $3, 'pending')
-	        ON CONFLICT DO NOTHING RETURNING status, channel, ts, created_at, true AS fresh)
-	    SELECT * FROM ins
-	    UNION ALL
-	    SELECT status, channel, ts, created_at, false FROM deliveries WHERE kind = $1 AND team_id = $2 AND key = $3
-	    LIMIT 1`, kind, teamID, key).Scan(&d.Status, &d.Channel, &d.TS, &d.CreatedAt, &d.Fresh)
+	err := db.pool.QueryRow(ctx, claimSQL, kind, teamID, key).Scan(&d.Status, &d.Channel, &d.TS, &d.CreatedAt, &d.Fresh)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("claim %s delivery %s/%s: %w", kind, teamID, key, err)
 	}
 	return d, nil
 }
 
+// finishSQL records a delivery's outcome: $4 status, $5 channel, $6 ts, $7 detail.
+const finishSQL = `UPDATE deliveries SET status = $4, channel = $5, ts = $6, detail = $7, updated_at = now()
+    WHERE kind = $1 AND team_id = $2 AND key = $3`
+
 // FinishDelivery records the outcome of a delivery.
 func (db *DB) FinishDelivery(ctx context.Context, kind, teamID, key, status, channel, ts, detail string) error {
-	_, err := db.pool.Exec(ctx, `UPDATE deliveries SET status = $4, channel = $5, ts = $6, detail = $7, updated_at = now()
-	    WHERE kind = $1 AND team_id = $2 AND key = $3`, kind, teamID, key, status, channel, ts, detail)
+	_, err := db.pool.Exec(ctx, finishSQL, kind, teamID, key, status, channel, ts, detail)
 	if err != nil {
 		return fmt.Errorf("record %s delivery %s/%s: %w", kind, teamID, key, err)
 	}
