@@ -13,9 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sethvargo/go-envconfig"
-
-	"github.com/pathbot/pathbot/internal/config"
 	"github.com/pathbot/pathbot/internal/slackemu"
 )
 
@@ -192,36 +189,14 @@ func RunFanout(ctx context.Context, opt FanoutOptions) (*FanoutReport, error) {
 		rep.Burst = opt.Burst
 		rep.IdealSpread = idealSpread(opt.Nudges, opt.LimitPerMinute, opt.Burst).Seconds()
 	}
-	workDir, err := os.MkdirTemp("", "pathbot-fanout-")
-	if err != nil {
-		return nil, fmt.Errorf("create work directory: %w", err)
-	}
-	defer os.RemoveAll(workDir)
-
-	team := "TNUDGE" + strings.ToUpper(strconv.FormatInt(time.Now().UnixNano(), 36))
-	log.Info("starting postgres")
-	db, err := startDatabase(ctx, opt.DatabaseURL, log)
+	r, err := newRig(ctx, log, rigOptions{databaseURL: opt.DatabaseURL, teamPrefix: "TNUDGE", users: opt.Nudges,
+		env: opt.Env, pprof: opt.BotCPUProfile != "", connections: opt.Connections})
 	if err != nil {
 		return nil, err
 	}
-	defer db.close(context.WithoutCancel(ctx), team)
-	if rep.Postgres, err = db.settings(ctx); err != nil {
-		return nil, err
-	}
-	rep.PostgresSource = "throwaway cluster"
-	if db.external {
-		rep.PostgresSource = "DATABASE_URL " + redact(db.url)
-	}
-
-	users := make([]string, opt.Nudges)
-	for i := range users {
-		users[i] = userID(i)
-	}
-	emu, err := startEmulator(team, users)
-	if err != nil {
-		return nil, err
-	}
-	defer emu.Close()
+	defer r.close(ctx)
+	workDir, team, db, emu, env, cfg := r.workDir, r.team, r.db, r.emu, r.env, r.cfg
+	rep.Postgres, rep.PostgresSource = r.pgSettings, r.pgSource
 	if opt.LimitPerMinute > 0 {
 		emu.SetMethodLimitBurst("chat.postMessage", opt.LimitPerMinute, opt.Burst)
 	}
@@ -245,29 +220,9 @@ func RunFanout(ctx context.Context, opt FanoutOptions) (*FanoutReport, error) {
 		}
 	}
 
-	httpAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	base := opt.Env
-	if opt.BotCPUProfile != "" {
-		base = append(slices.Clip(base), "PPROF=true")
-	}
-	env := botEnv(base, emu, db.url, httpAddr, opt.Connections)
-	cfg, err := config.LoadFrom(ctx, envconfig.MapLookuper(envMap(env)), config.NeedSlack|config.NeedDatabase)
-	if err != nil {
-		return nil, fmt.Errorf("the bot's configuration: %w", err)
-	}
 	rep.Config = FanoutConfig{Nudges: opt.Nudges, Connections: opt.Connections, DBMaxConns: int(cfg.DBMaxConns),
 		JobWorkers: cfg.JobWorkers, BotBinary: opt.BotBinary}
-	for _, k := range []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG"} {
-		if v, ok := lookupEnv(env, k); ok {
-			if rep.Config.BotTuning == nil {
-				rep.Config.BotTuning = map[string]string{}
-			}
-			rep.Config.BotTuning[k] = v
-		}
-	}
+	rep.Config.BotTuning = r.botTuning()
 
 	log.Info("starting the bot", "binary", opt.BotBinary, "limit_per_minute", opt.LimitPerMinute)
 	res := newResources(0, db.postmaster)
@@ -322,7 +277,7 @@ func RunFanout(ctx context.Context, opt FanoutOptions) (*FanoutReport, error) {
 	rep.APICalls = st.APICalls
 	rep.PostMessageCalls = st.APICalls["chat.postMessage"]
 	rep.RateLimited = st.APIResults["chat.postMessage"]["429"]
-	rep.count(emu, users, start)
+	rep.count(emu, r.users, start)
 	if rep.Deliveries, err = countBy(ctx, db, `SELECT status, count(*) FROM deliveries WHERE team_id = $1 AND kind = 'nudge' GROUP BY status`, team); err != nil {
 		return nil, err
 	}

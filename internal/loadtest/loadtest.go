@@ -23,10 +23,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/pathbot/pathbot/internal/app"
-	"github.com/pathbot/pathbot/internal/config"
 	"github.com/pathbot/pathbot/internal/progress"
 	"github.com/pathbot/pathbot/internal/slackemu"
 )
@@ -227,52 +224,15 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(opt.GeneratorProcs))
 	}
 
-	workDir, err := os.MkdirTemp("", "pathbot-loadtest-")
+	r, err := newRig(ctx, log, rigOptions{databaseURL: opt.DatabaseURL, teamPrefix: "TLOAD", users: opt.Users,
+		env: opt.Env, pprof: opt.BotCPUProfile != "", connections: opt.Connections})
 	if err != nil {
-		return nil, fmt.Errorf("create work directory: %w", err)
+		return nil, err
 	}
-	defer os.RemoveAll(workDir)
+	defer r.close(ctx)
+	workDir, team, db, emu, env, cfg := r.workDir, r.team, r.db, r.emu, r.env, r.cfg
+	rep.Postgres, rep.PostgresSource = r.pgSettings, r.pgSource
 
-	// A team of its own, so a run against a shared DATABASE_URL never touches anyone's data and
-	// its rows can be found and removed afterwards.
-	team := "TLOAD" + strings.ToUpper(strconv.FormatInt(time.Now().UnixNano(), 36))
-	log.Info("starting postgres")
-	db, err := startDatabase(ctx, opt.DatabaseURL, log)
-	if err != nil {
-		return nil, err
-	}
-	defer db.close(context.WithoutCancel(ctx), team)
-	if rep.Postgres, err = db.settings(ctx); err != nil {
-		return nil, err
-	}
-	rep.PostgresSource = "throwaway cluster"
-	if db.external {
-		rep.PostgresSource = "DATABASE_URL " + redact(db.url)
-	}
-
-	users := make([]string, opt.Users)
-	for i := range users {
-		users[i] = userID(i)
-	}
-	emu, err := startEmulator(team, users)
-	if err != nil {
-		return nil, err
-	}
-	defer emu.Close()
-
-	httpAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	base := opt.Env
-	if opt.BotCPUProfile != "" {
-		base = append(slices.Clip(base), "PPROF=true")
-	}
-	env := botEnv(base, emu, db.url, httpAddr, opt.Connections)
-	cfg, err := config.LoadFrom(ctx, envconfig.MapLookuper(envMap(env)), config.NeedSlack|config.NeedDatabase)
-	if err != nil {
-		return nil, fmt.Errorf("the bot's configuration: %w", err)
-	}
 	// The bot's own curriculum, so "done <id>" names readings it knows.
 	cur, err := app.LoadCurriculum(cfg)
 	if err != nil {
@@ -294,14 +254,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.FindMax {
 		rep.Config.StepDuration = opt.StepDuration.String()
 	}
-	for _, k := range []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG"} {
-		if v, ok := lookupEnv(env, k); ok {
-			if rep.Config.BotTuning == nil {
-				rep.Config.BotTuning = map[string]string{}
-			}
-			rep.Config.BotTuning[k] = v
-		}
-	}
+	rep.Config.BotTuning = r.botTuning()
 
 	log.Info("starting the bot", "binary", opt.BotBinary, "connections", opt.Connections)
 	b, err := startBot(ctx, opt.BotBinary, env, workDir, opt.Connections, emu)
