@@ -1,23 +1,21 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pathbot/pathbot/internal/loadtest"
 	"github.com/pathbot/pathbot/internal/pgtest"
 	"github.com/pathbot/pathbot/internal/slackemu"
 )
@@ -80,21 +78,9 @@ type serveProc struct {
 	httpURL string
 }
 
-// benchAddr picks a loopback port for HTTP_ADDR, so /readyz can be polled without reading logs.
-func benchAddr(b *testing.B) string {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
 func launchServe(b *testing.B, bin string, emu *slackemu.Server, db string) *serveProc {
 	b.Helper()
-	addr := benchAddr(b)
+	addr := freeAddr(b) // a port for HTTP_ADDR, so /readyz can be polled without reading logs
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
 		"SLACK_API_URL="+emu.APIURL(),
@@ -190,30 +176,13 @@ func (p *serveProc) kill() {
 	<-p.exited
 }
 
-// memory reads VmRSS and VmHWM of pid, in bytes.
+// memory reads the resident set and its peak of a process.
 func memory(pid int) (rss, hwm int64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
+	if rss, err = loadtest.ProcStatusBytes(pid, "VmRSS"); err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("parse %s %q: %w", k, v, err)
-		}
-		if k == "VmRSS" {
-			rss = kb << 10
-		} else {
-			hwm = kb << 10
-		}
-	}
-	return rss, hwm, sc.Err()
+	hwm, err = loadtest.ProcStatusBytes(pid, "VmHWM")
+	return rss, hwm, err
 }
 
 // benchWorld is the emulator and an already migrated database shared by every start of one

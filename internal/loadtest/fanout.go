@@ -260,7 +260,7 @@ func RunFanout(ctx context.Context, opt FanoutOptions) (*FanoutReport, error) {
 		}
 	}
 
-	rep.Bot.PeakRSSBytes, _ = procStatusBytes(b.pid(), "VmHWM")
+	rep.Bot.PeakRSSBytes, _ = ProcStatusBytes(b.pid(), "VmHWM")
 	rep.Bot.CPUSeconds, _ = procCPU(b.pid(), false)
 	stopped = true
 	took, killed, err := b.stop()

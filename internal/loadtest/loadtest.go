@@ -313,9 +313,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	// Let an overloaded bot work off its backlog before asking it to stop, so the shutdown
 	// measured is the one a rolling deploy would see, not the tail of the overload.
 	g.settle(ctx)
-	rep.Bot.PeakRSSBytes, _ = procStatusBytes(b.pid(), "VmHWM")
+	rep.Bot.PeakRSSBytes, _ = ProcStatusBytes(b.pid(), "VmHWM")
 	rep.Bot.CPUSeconds, _ = procCPU(b.pid(), false)
-	rep.Generator.PeakRSSBytes, _ = procStatusBytes(os.Getpid(), "VmHWM")
+	rep.Generator.PeakRSSBytes, _ = ProcStatusBytes(os.Getpid(), "VmHWM")
 	rep.Generator.CPUSeconds, _ = procCPU(os.Getpid(), false)
 	stopped = true
 	took, killed, err := b.stop()

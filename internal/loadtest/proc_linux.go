@@ -94,8 +94,8 @@ func childrenOf(pid int) ([]int, error) {
 	return out, nil
 }
 
-// procStatusBytes reads a "kB" line such as VmHWM (peak resident set) from /proc/<pid>/status.
-func procStatusBytes(pid int, key string) (int64, error) {
+// ProcStatusBytes reads a "kB" line such as VmHWM (peak resident set) from /proc/<pid>/status.
+func ProcStatusBytes(pid int, key string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
