@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
+	"github.com/pathbot/pathbot/internal/migrate"
 	"github.com/pathbot/pathbot/migrations"
 )
 
@@ -21,7 +22,6 @@ type migrationState struct {
 	pool     *pgxpool.Pool
 	db       *sql.DB
 	provider *goose.Provider
-	latest   int64
 }
 
 func newMigrationState(pool *pgxpool.Pool) (*migrationState, error) {
@@ -31,11 +31,7 @@ func newMigrationState(pool *pgxpool.Pool) (*migrationState, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	m := &migrationState{pool: pool, db: db, provider: p}
-	for _, s := range p.ListSources() {
-		m.latest = max(m.latest, s.Version)
-	}
-	return m, nil
+	return &migrationState{pool: pool, db: db, provider: p}, nil
 }
 
 func (m *migrationState) Close() error { return m.db.Close() }
@@ -60,20 +56,13 @@ func (m *migrationState) pending(ctx context.Context) (bool, error) {
 }
 
 // check is the readiness check: the database must be at the newest migration this binary carries.
-// Like migrate.Status it only reads: a database goose never touched is at version 0.
 func (m *migrationState) check(ctx context.Context) error {
-	var cur int64
-	ok, err := m.versionTable(ctx)
+	cur, latest, err := migrate.StatusOf(ctx, m.db, m.provider)
 	if err != nil {
-		return fmt.Errorf("migrate status: %w", err)
+		return err
 	}
-	if ok {
-		if cur, err = m.provider.GetDBVersion(ctx); err != nil {
-			return fmt.Errorf("migrate status: %w", err)
-		}
-	}
-	if cur != m.latest {
-		return fmt.Errorf("database at migration %d, this binary expects %d", cur, m.latest)
+	if cur != latest {
+		return fmt.Errorf("database at migration %d, this binary expects %d", cur, latest)
 	}
 	return nil
 }

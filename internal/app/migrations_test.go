@@ -97,8 +97,8 @@ func TestMigrationStateFollowsGoose(t *testing.T) {
 		t.Fatal(err)
 	}
 	cur, latest, err := migrate.Status(ctx, dbURL)
-	if err != nil || cur != latest || latest != ms.latest {
-		t.Fatalf("migrate.Status = %d, %d, %v; state expects %d", cur, latest, err, ms.latest)
+	if err != nil || cur != latest || latest == 0 {
+		t.Fatalf("migrate.Status after Up = %d, %d, %v; want current at the newest migration", cur, latest, err)
 	}
 	if pending, err := ms.pending(ctx); err != nil || pending {
 		t.Fatalf("pending after Up = %v, %v; want false", pending, err)
@@ -127,7 +127,7 @@ func TestMigrationCheckSeesANewerDatabase(t *testing.T) {
 	if err := ms.check(ctx); err != nil {
 		t.Fatalf("check on a migrated database: %v", err)
 	}
-	if _, err := pool.Exec(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)", ms.latest+1); err != nil {
+	if _, err := pool.Exec(ctx, "INSERT INTO goose_db_version (version_id, is_applied) SELECT max(version_id) + 1, true FROM goose_db_version"); err != nil {
 		t.Fatal(err)
 	}
 	err := ms.check(ctx)

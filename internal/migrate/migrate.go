@@ -65,20 +65,30 @@ func Status(ctx context.Context, databaseURL string) (current, latest int64, err
 		return 0, 0, err
 	}
 	defer db.Close()
+	current, latest, err = StatusOf(ctx, db, provider)
+	if err != nil {
+		return current, latest, fmt.Errorf("%w (%s)", err, where)
+	}
+	return current, latest, nil
+}
+
+// StatusOf is Status over a database and goose provider the caller already has open (the bot
+// asks over its own pool, see app.migrationState).
+func StatusOf(ctx context.Context, db *sql.DB, provider *goose.Provider) (current, latest int64, err error) {
 	for _, s := range provider.ListSources() {
 		latest = max(latest, s.Version)
 	}
 	// goose creates its version table on first use, even for a read; a readiness probe must not.
 	var table sql.NullString
 	if err := db.QueryRowContext(ctx, "SELECT to_regclass('goose_db_version')::text").Scan(&table); err != nil {
-		return 0, latest, fmt.Errorf("migrate status %s: %w", where, err)
+		return 0, latest, fmt.Errorf("migrate status: %w", err)
 	}
 	if !table.Valid {
 		return 0, latest, nil
 	}
 	current, err = provider.GetDBVersion(ctx)
 	if err != nil {
-		return 0, latest, fmt.Errorf("migrate status %s: %w", where, err)
+		return 0, latest, fmt.Errorf("migrate status: %w", err)
 	}
 	return current, latest, nil
 }
