@@ -124,6 +124,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 
 	st := store.New(pool)
 	st.SetCacheSize(cfg.SnapshotCacheSize)
+	if err := m.WatchCache(reg, st.CacheStats); err != nil {
+		return fmt.Errorf("watch snapshot cache: %w", err)
+	}
 	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
 	go func() { defer close(cacheDone); st.Listen(cacheCtx, log) }()

@@ -101,3 +101,21 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.emptyWait, s.EmptyAcquireWaitTime().Seconds())
 	counter(c.cancel, float64(s.CanceledAcquireCount()))
 }
+
+// WatchCache registers pathbot_snapshot_cache_{hits,misses}_total, read from stats at each
+// scrape: the share of read-only commands answered without a database round trip.
+func (m *Metrics) WatchCache(reg prometheus.Registerer, stats func() (hits, misses int64)) error {
+	if m == nil || reg == nil {
+		return nil
+	}
+	hits := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pathbot", Name: "snapshot_cache_hits_total",
+		Help: "Progress snapshots served from this process's cache."}, func() float64 { h, _ := stats(); return float64(h) })
+	misses := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pathbot", Name: "snapshot_cache_misses_total",
+		Help: "Progress snapshots read from Postgres because none current was cached."}, func() float64 { _, m := stats(); return float64(m) })
+	for _, c := range []prometheus.Collector{hits, misses} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
