@@ -69,35 +69,13 @@ Flags:
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *nudges > 0 {
-		return fanoutCmd(ctx, loadtest.FanoutOptions{
-			Nudges: *nudges, LimitPerMinute: *nudgeLimit, Burst: *nudgeBurst, Timeout: *nudgeTimeout,
-			Connections: *connections, BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"),
-			BotCPUProfile: *botProfile,
-		}, botEnv, *asJSON, *quiet)
-	}
-	opt := loadtest.Options{
-		Rate: *rate, Duration: *duration, Warmup: *warmup, Users: *users, Connections: *connections,
-		FindMax: *findMax, StepDuration: *stepDuration, MaxP99: *maxP99,
-		BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"), Seed: *seed, BotCPUProfile: *botProfile,
-	}
+	var env []string
 	if len(botEnv) > 0 {
-		opt.Env = append(os.Environ(), botEnv...)
+		env = append(os.Environ(), botEnv...)
 	}
-	if *warmup == 0 {
-		opt.Warmup = -1 // the package reads zero as "default"
-	}
-	if *steps != "" {
-		for _, s := range strings.Split(*steps, ",") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil {
-				return fmt.Errorf("-steps: %q is not a rate", s)
-			}
-			opt.Steps = append(opt.Steps, v)
-		}
-	}
+	var log *slog.Logger
 	if !*quiet {
-		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -111,34 +89,47 @@ Flags:
 		defer pprof.StopCPUProfile()
 	}
 
+	if *nudges > 0 {
+		rep, err := loadtest.RunFanout(ctx, loadtest.FanoutOptions{
+			Nudges: *nudges, LimitPerMinute: *nudgeLimit, Burst: *nudgeBurst, Timeout: *nudgeTimeout,
+			Connections: *connections, BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"),
+			BotCPUProfile: *botProfile, Env: env, Log: log,
+		})
+		if err != nil {
+			return err
+		}
+		return printReport(rep, *asJSON)
+	}
+	opt := loadtest.Options{
+		Rate: *rate, Duration: *duration, Warmup: *warmup, Users: *users, Connections: *connections,
+		FindMax: *findMax, StepDuration: *stepDuration, MaxP99: *maxP99,
+		BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"), Seed: *seed, BotCPUProfile: *botProfile,
+		Env: env, Log: log,
+	}
+	if *warmup == 0 {
+		opt.Warmup = -1 // the package reads zero as "default"
+	}
+	if *steps != "" {
+		for _, s := range strings.Split(*steps, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				return fmt.Errorf("-steps: %q is not a rate", s)
+			}
+			opt.Steps = append(opt.Steps, v)
+		}
+	}
 	rep, err := loadtest.Run(ctx, opt)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-	} else {
-		fmt.Print(rep.Text())
-	}
-	return rep.Err()
+	return printReport(rep, *asJSON)
 }
 
-// fanoutCmd is `pathbot loadtest -nudges N`.
-func fanoutCmd(ctx context.Context, opt loadtest.FanoutOptions, botEnv envFlags, asJSON, quiet bool) error {
-	if len(botEnv) > 0 {
-		opt.Env = append(os.Environ(), botEnv...)
-	}
-	if !quiet {
-		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	rep, err := loadtest.RunFanout(ctx, opt)
-	if err != nil {
-		return err
-	}
+// printReport writes a load test's report as text or JSON; the error is the run's verdict.
+func printReport(rep interface {
+	Text() string
+	Err() error
+}, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
