@@ -61,26 +61,41 @@ func (s Snapshot) Skipped() map[string]bool {
 }
 
 // Enrol makes sure the member (and their team) exist. It is cheap to call on every command: once
-// a member is known to this process it costs no round trip.
+// a member is known to this process it costs no round trip. The first time it also reads the
+// member's snapshot into the cache, so the Snapshot that follows costs no round trip either.
 func (db *DB) Enrol(ctx context.Context, m Member) error {
 	if _, ok := db.enrolled.Load(m); ok {
 		return nil
 	}
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	later := db.queueAnnounceAfterCommit(b)
-	queueEnrol(b, m)
-	b.Queue("COMMIT")
-	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+	t := db.cache.begin(m)
+	r := &writeReq{ctx: ctx, m: m, enrol: true}
+	if err := db.submit(r); err != nil {
 		return fmt.Errorf("enrol %s: %w", m, err)
 	}
-	// The member row exists now, at version 0 or later: a cached "not enrolled" is stale.
-	db.cache.announce(m, 0)
-	if later {
-		db.ann.add(announcement(m, 0))
+	// The member row exists now: a cached "not enrolled" is stale everywhere.
+	v := r.res.Snapshot.versions.member
+	db.cache.announce(m, v)
+	db.cache.fill(m, t, r.res.Snapshot)
+	if r.res.announce {
+		db.ann.add(announcement(m, v))
 	}
 	db.enrolled.Store(m, true)
 	return nil
+}
+
+// enrolOne is Enrol in a transaction of its own.
+func (db *DB) enrolOne(ctx context.Context, m Member, res *Result) error {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	res.announce = db.queueAnnounceAfterCommit(b)
+	queueEnrol(b, m)
+	b.Queue(snapshotSQL, m.TeamID, m.UserID).QueryRow(func(r pgx.Row) error {
+		var err error
+		res.Snapshot, err = scanSnapshot(r)
+		return err
+	})
+	b.Queue("COMMIT")
+	return db.pool.SendBatch(ctx, b).Close()
 }
 
 func queueEnrol(b *pgx.Batch, m Member) {
@@ -273,7 +288,9 @@ type Result struct {
 // the command is a redelivery, so each of its statements is guarded in SQL (freshCommand).
 func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) (Result, error) {
 	t := db.cache.begin(m)
-	res, err := db.apply(ctx, m, triggerID, ch)
+	r := &writeReq{ctx: ctx, m: m, trigger: triggerID, ch: ch}
+	err := db.submit(r)
+	res := r.res
 	if err != nil {
 		return Result{}, fmt.Errorf("apply change for %s: %w", m, err)
 	}

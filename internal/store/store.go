@@ -23,6 +23,7 @@ type DB struct {
 	// cache holds snapshots for read-only commands; it serves nothing until Listen is running.
 	cache *snapshotCache
 	ann   *announcer
+	batch *writeBatcher
 }
 
 // DefaultCacheSize is how many members' snapshots a replica keeps in memory by default: a few
@@ -31,7 +32,7 @@ const DefaultCacheSize = 50_000
 
 // New wraps a pool.
 func New(pool *pgxpool.Pool) *DB {
-	return &DB{pool: pool, cache: newSnapshotCache(DefaultCacheSize), ann: newAnnouncer()}
+	return &DB{pool: pool, cache: newSnapshotCache(DefaultCacheSize), ann: newAnnouncer(), batch: newWriteBatcher()}
 }
 
 // Pool exposes the pool for health checks and metrics.

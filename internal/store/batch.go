@@ -1,0 +1,237 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Group commit: writes (Apply, Enrol) that arrive while another write is in flight wait for it
+// and then go to Postgres together, as one transaction in two round trips whatever their number.
+// On this kind of machine a write costs Postgres and the bot far more in round trips, wake-ups
+// and commits than in SQL, so under load a batch of ten costs little more than one write; with
+// no load every batch holds one write and nothing waits.
+//
+// Members are spread over a few lanes by hash. A lane runs one batch at a time and a batch holds
+// a member at most once, so the writes of one member in this process are applied one after the
+// other, in arrival order, each seeing the one before. Every batch locks its members in the same
+// (sorted) order, so batches of different lanes or replicas cannot deadlock one another. Any
+// error fails the whole transaction; each of its writes is then retried alone, so one bad write
+// never fails the others.
+
+// writeLanes is how many batches may be in flight at once. Fewer lanes make bigger batches (less
+// work per write) but queue more; four keep a 2-core machine's Postgres busy without letting a
+// batch wait behind a long queue.
+const writeLanes = 4
+
+// maxBatch bounds one batch: its statements travel in one pipeline and its locks are held until
+// its commit.
+const maxBatch = 64
+
+// batchTimeout bounds one batch's transaction. A batch runs on behalf of several callers, so it
+// is not cancelled with any one of them.
+const batchTimeout = 10 * time.Second
+
+// writeReq is one Apply or Enrol waiting for its batch.
+type writeReq struct {
+	ctx     context.Context
+	m       Member
+	enrol   bool // Enrol: make sure the member exists and read their snapshot
+	trigger string
+	ch      Change
+
+	res  Result
+	err  error
+	done chan struct{}
+}
+
+type writeLane struct {
+	mu      sync.Mutex
+	pending []*writeReq
+	running bool // a goroutine is draining pending
+}
+
+type writeBatcher struct {
+	seed  maphash.Seed
+	lanes [writeLanes]writeLane
+
+	transactions, writes atomic.Int64 // for WriteStats
+}
+
+func newWriteBatcher() *writeBatcher { return &writeBatcher{seed: maphash.MakeSeed()} }
+
+// submit queues r and waits for its outcome, or for its context to end (the write may then still
+// happen, like any write whose caller gave up after sending it).
+func (db *DB) submit(r *writeReq) error {
+	r.done = make(chan struct{})
+	var h maphash.Hash
+	h.SetSeed(db.batch.seed)
+	h.WriteString(r.m.TeamID)
+	h.WriteString(r.m.UserID)
+	l := &db.batch.lanes[h.Sum64()%writeLanes]
+	l.mu.Lock()
+	l.pending = append(l.pending, r)
+	if !l.running {
+		l.running = true
+		go db.drain(l)
+	}
+	l.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.err
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+}
+
+// drain runs the lane's batches until nothing is pending.
+func (db *DB) drain(l *writeLane) {
+	for {
+		l.mu.Lock()
+		batch := take(&l.pending)
+		if len(batch) == 0 {
+			l.running = false
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		db.runBatch(batch)
+	}
+}
+
+// take removes the next batch from pending: the oldest writes, each member at most once and
+// whose caller still waits, up to maxBatch. A member's later writes stay, in order, for the next.
+func take(pending *[]*writeReq) []*writeReq {
+	var batch, rest []*writeReq
+	in := map[Member]bool{}
+	for _, r := range *pending {
+		switch {
+		case r.ctx.Err() != nil:
+			r.err = r.ctx.Err()
+			close(r.done)
+		case in[r.m] || len(batch) == maxBatch:
+			rest = append(rest, r)
+		default:
+			in[r.m] = true
+			batch = append(batch, r)
+		}
+	}
+	*pending = rest
+	return batch
+}
+
+// runBatch applies a batch in one transaction, or each write alone when that fails.
+func (db *DB) runBatch(batch []*writeReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	var err error
+	if len(batch) > 1 {
+		err = db.applyBatch(ctx, batch)
+	}
+	if len(batch) == 1 || err != nil {
+		db.batch.transactions.Add(int64(len(batch)))
+	} else {
+		db.batch.transactions.Add(1)
+	}
+	db.batch.writes.Add(int64(len(batch)))
+	for _, r := range batch {
+		if len(batch) == 1 || err != nil {
+			r.res, r.err = Result{}, nil
+			if r.enrol {
+				r.err = db.enrolOne(r.ctx, r.m, &r.res)
+			} else {
+				r.res, r.err = db.apply(r.ctx, r.m, r.trigger, r.ch)
+			}
+		}
+		close(r.done)
+	}
+}
+
+// applyBatch is apply and enrolOne for many members in one transaction.
+func (db *DB) applyBatch(ctx context.Context, batch []*writeReq) (err error) {
+	slices.SortFunc(batch, func(a, b *writeReq) int {
+		return cmp.Or(cmp.Compare(a.m.TeamID, b.m.TeamID), cmp.Compare(a.m.UserID, b.m.UserID))
+	})
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		conn.Release()
+	}()
+
+	before := make([]Score, len(batch))
+	changed := make([]int64, len(batch))
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	later := db.queueAnnounceAfterCommit(b)
+	teams := map[string]bool{}
+	for i, r := range batch {
+		r.res = Result{}
+		if _, known := db.enrolled.Load(r.m); !known {
+			if !teams[r.m.TeamID] {
+				teams[r.m.TeamID] = true
+				b.Queue(`INSERT INTO teams (team_id) VALUES ($1) ON CONFLICT DO NOTHING`, r.m.TeamID)
+			}
+			b.Queue(`INSERT INTO members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, r.m.TeamID, r.m.UserID)
+		}
+		if !r.enrol {
+			b.Queue(`INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
+			          ON CONFLICT DO NOTHING`, r.m.TeamID, r.trigger, r.m.UserID).
+				Exec(func(tag pgconn.CommandTag) error {
+					r.res.Duplicate = tag.RowsAffected() == 0
+					return nil
+				})
+			b.Queue(`SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, r.m.TeamID, r.m.UserID).
+				QueryRow(func(row pgx.Row) error { return row.Scan(&before[i].Points, &before[i].Milestones) })
+			queueChange(b, r.m, r.trigger, r.ch, &changed[i])
+		}
+		b.Queue(snapshotSQL, r.m.TeamID, r.m.UserID).QueryRow(func(row pgx.Row) error {
+			var err error
+			r.res.Snapshot, err = scanSnapshot(row)
+			return err
+		})
+	}
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write batch of %d: %w", len(batch), err)
+	}
+
+	b = &pgx.Batch{}
+	for i, r := range batch {
+		if r.enrol {
+			continue
+		}
+		r.res.Changed = changed[i] > 0
+		r.res.announce = later && !r.res.Duplicate
+		if r.res.Changed && db.Score != nil {
+			queueScore(b, r.m, before[i], db.Score(r.res.Snapshot))
+		}
+	}
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("score and commit batch of %d: %w", len(batch), err)
+	}
+	for _, r := range batch {
+		if r.enrol {
+			r.res.announce = later
+		}
+	}
+	return nil
+}
+
+// WriteStats reports how many writes (Apply and first Enrol calls) this process has made and in
+// how many transactions: the difference is what group commit saved.
+func (db *DB) WriteStats() (writes, transactions int64) {
+	return db.batch.writes.Load(), db.batch.transactions.Load()
+}
