@@ -130,33 +130,39 @@ func take(pending *[]*writeReq) []*writeReq {
 
 // runBatch applies a batch in one transaction, or each write alone when that fails.
 func (db *DB) runBatch(batch []*writeReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-	defer cancel()
-	var err error
-	if len(batch) > 1 {
-		err = db.applyBatch(ctx, batch)
-	}
-	if len(batch) == 1 || err != nil {
-		db.batch.transactions.Add(int64(len(batch)))
+	txs := 1
+	if len(batch) == 1 {
+		// Alone, the write is its caller's own: it ends when its caller gives up.
+		batch[0].err = db.write(batch[0].ctx, batch)
 	} else {
-		db.batch.transactions.Add(1)
-	}
-	db.batch.writes.Add(int64(len(batch)))
-	for _, r := range batch {
-		if len(batch) == 1 || err != nil {
-			r.res, r.err = Result{}, nil
-			if r.enrol {
-				r.err = db.enrolOne(r.ctx, r.m, &r.res)
-			} else {
-				r.res, r.err = db.apply(r.ctx, r.m, r.trigger, r.ch)
+		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		err := db.write(ctx, batch)
+		cancel()
+		if err != nil {
+			txs = len(batch)
+			for _, r := range batch {
+				r.err = db.write(r.ctx, []*writeReq{r})
 			}
 		}
+	}
+	db.batch.transactions.Add(int64(txs))
+	db.batch.writes.Add(int64(len(batch)))
+	for _, r := range batch {
 		close(r.done)
 	}
 }
 
-// applyBatch is apply and enrolOne for many members in one transaction.
-func (db *DB) applyBatch(ctx context.Context, batch []*writeReq) (err error) {
+// freshCommand is true inside the transaction that recorded trigger $3 for team $1: the row's
+// xmin is this transaction's id. A redelivered command finds an older row and changes nothing.
+const freshCommand = `EXISTS (SELECT 1 FROM processed_commands
+       WHERE team_id = $1 AND trigger_id = $3 AND xmin = xid(pg_current_xact_id()))`
+
+// write applies the writes of a batch, members in sorted order, in one transaction pipelined
+// into two round trips whatever their number: (enrol), record the command, lock the member,
+// change and reload the snapshot; then score and commit. The change runs in the first trip
+// whether or not the command is a redelivery, so each of its statements is guarded in SQL
+// (freshCommand). With nothing to score, the commit goes in the first trip.
+func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
 	slices.SortFunc(batch, func(a, b *writeReq) int {
 		return cmp.Or(cmp.Compare(a.m.TeamID, b.m.TeamID), cmp.Compare(a.m.UserID, b.m.UserID))
 	})
@@ -166,11 +172,13 @@ func (db *DB) applyBatch(ctx context.Context, batch []*writeReq) (err error) {
 	}
 	defer func() {
 		if err != nil {
+			// Best effort; a connection left inside a transaction is closed by the pool on release.
 			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 		conn.Release()
 	}()
 
+	scoring := false
 	before := make([]Score, len(batch))
 	changed := make([]int64, len(batch))
 	b := &pgx.Batch{}
@@ -187,13 +195,15 @@ func (db *DB) applyBatch(ctx context.Context, batch []*writeReq) (err error) {
 			b.Queue(`INSERT INTO members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, r.m.TeamID, r.m.UserID)
 		}
 		if !r.enrol {
+			scoring = scoring || db.Score != nil
 			b.Queue(`INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
 			          ON CONFLICT DO NOTHING`, r.m.TeamID, r.trigger, r.m.UserID).
 				Exec(func(tag pgconn.CommandTag) error {
 					r.res.Duplicate = tag.RowsAffected() == 0
 					return nil
 				})
-			b.Queue(`SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, r.m.TeamID, r.m.UserID).
+			// Lock the member so that concurrent changes of one member score one after the other.
+			b.Queue(`SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR NO KEY UPDATE`, r.m.TeamID, r.m.UserID).
 				QueryRow(func(row pgx.Row) error { return row.Scan(&before[i].Points, &before[i].Milestones) })
 			queueChange(b, r.m, r.trigger, r.ch, &changed[i])
 		}
@@ -203,28 +213,24 @@ func (db *DB) applyBatch(ctx context.Context, batch []*writeReq) (err error) {
 			return err
 		})
 	}
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("write batch of %d: %w", len(batch), err)
+	if !scoring {
+		b.Queue("COMMIT")
 	}
-
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write %d changes: %w", len(batch), err)
+	}
 	b = &pgx.Batch{}
 	for i, r := range batch {
-		if r.enrol {
-			continue
-		}
 		r.res.Changed = changed[i] > 0
 		r.res.announce = later && !r.res.Duplicate
-		if r.res.Changed && db.Score != nil {
+		if r.res.Changed && scoring {
 			queueScore(b, r.m, before[i], db.Score(r.res.Snapshot))
 		}
 	}
-	b.Queue("COMMIT")
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("score and commit batch of %d: %w", len(batch), err)
-	}
-	for _, r := range batch {
-		if r.enrol {
-			r.res.announce = later
+	if scoring {
+		b.Queue("COMMIT")
+		if err := conn.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("score and commit %d changes: %w", len(batch), err)
 		}
 	}
 	return nil

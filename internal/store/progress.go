@@ -83,21 +83,6 @@ func (db *DB) Enrol(ctx context.Context, m Member) error {
 	return nil
 }
 
-// enrolOne is Enrol in a transaction of its own.
-func (db *DB) enrolOne(ctx context.Context, m Member, res *Result) error {
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	res.announce = db.queueAnnounceAfterCommit(b)
-	queueEnrol(b, m)
-	b.Queue(snapshotSQL, m.TeamID, m.UserID).QueryRow(func(r pgx.Row) error {
-		var err error
-		res.Snapshot, err = scanSnapshot(r)
-		return err
-	})
-	b.Queue("COMMIT")
-	return db.pool.SendBatch(ctx, b).Close()
-}
-
 func queueEnrol(b *pgx.Batch, m Member) {
 	b.Queue(`INSERT INTO teams (team_id) VALUES ($1) ON CONFLICT DO NOTHING`, m.TeamID)
 	b.Queue(`INSERT INTO members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, m.TeamID, m.UserID)
@@ -280,12 +265,8 @@ type Result struct {
 }
 
 // Apply makes one change for a member at most once per triggerID, enrolling the member if needed,
-// and returns the progress as it stands after the change, all in one transaction.
-//
-// The transaction is pipelined into two round trips (record, lock, change and reload; score and
-// commit) instead of one per statement: writes were the costliest requests of the load test,
-// for the bot and for Postgres alike. The change itself runs in the first trip whether or not
-// the command is a redelivery, so each of its statements is guarded in SQL (freshCommand).
+// and returns the progress as it stands after the change, all in one transaction (which it may
+// share with other writes, see batch.go).
 func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) (Result, error) {
 	t := db.cache.begin(m)
 	r := &writeReq{ctx: ctx, m: m, trigger: triggerID, ch: ch}
@@ -300,70 +281,6 @@ func (db *DB) Apply(ctx context.Context, m Member, triggerID string, ch Change) 
 	db.cache.fill(m, t, res.Snapshot)
 	if res.announce {
 		db.ann.add(announcement(m, res.Snapshot.versions.member))
-	}
-	return res, nil
-}
-
-// freshCommand is true inside the transaction that recorded trigger $3 for team $1: the row's
-// xmin is this transaction's id. A redelivered command finds an older row and changes nothing.
-const freshCommand = `EXISTS (SELECT 1 FROM processed_commands
-       WHERE team_id = $1 AND trigger_id = $3 AND xmin = xid(pg_current_xact_id()))`
-
-func (db *DB) apply(ctx context.Context, m Member, triggerID string, ch Change) (res Result, err error) {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	defer func() {
-		if err != nil {
-			// Best effort; a connection left inside a transaction is closed by the pool on release.
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-		conn.Release()
-	}()
-
-	var before Score
-	var n int64
-	scored := db.Score != nil
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	later := db.queueAnnounceAfterCommit(b)
-	if _, known := db.enrolled.Load(m); !known {
-		queueEnrol(b, m)
-	}
-	b.Queue(`INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
-	          ON CONFLICT DO NOTHING`, m.TeamID, triggerID, m.UserID).
-		Exec(func(tag pgconn.CommandTag) error {
-			res.Duplicate = tag.RowsAffected() == 0
-			return nil
-		})
-	// Lock the member row so concurrent changes of one member score one after the other.
-	b.Queue(`SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, m.TeamID, m.UserID).
-		QueryRow(func(r pgx.Row) error { return r.Scan(&before.Points, &before.Milestones) })
-	queueChange(b, m, triggerID, ch, &n)
-	b.Queue(snapshotSQL, m.TeamID, m.UserID).QueryRow(func(r pgx.Row) error {
-		var err error
-		res.Snapshot, err = scanSnapshot(r)
-		return err
-	})
-	if !scored {
-		b.Queue("COMMIT")
-	}
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return Result{}, fmt.Errorf("write change: %w", err)
-	}
-	res.Changed = n > 0
-	res.announce = later && !res.Duplicate
-	if !scored {
-		return res, nil
-	}
-	b = &pgx.Batch{}
-	if res.Changed {
-		queueScore(b, m, before, db.Score(res.Snapshot))
-	}
-	b.Queue("COMMIT")
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return Result{}, fmt.Errorf("record score: %w", err)
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,9 +57,13 @@ func (db *DB) SetNextNudges(ctx context.Context, targets []NudgeTarget, next []t
 	for i, t := range targets {
 		teams[i], users[i] = t.TeamID, t.UserID
 	}
-	_, err := db.pool.Exec(ctx, `UPDATE members m SET next_nudge_at = u.next
-	    FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(team_id, user_id, next)
-	    WHERE m.team_id = u.team_id AND m.user_id = u.user_id AND m.next_nudge_at IS NULL`, teams, users, next)
+	// Members being written are skipped (and scheduled by the next sweep) rather than waited for,
+	// and the others are locked in the order writes lock them, so this never stalls a command.
+	_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(team_id, user_id, next)),
+	    l AS (SELECT m.team_id, m.user_id FROM members m JOIN u ON m.team_id = u.team_id AND m.user_id = u.user_id
+	          WHERE m.next_nudge_at IS NULL ORDER BY m.team_id, m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
+	    UPDATE members m SET next_nudge_at = u.next FROM u JOIN l ON l.team_id = u.team_id AND l.user_id = u.user_id
+	    WHERE m.team_id = u.team_id AND m.user_id = u.user_id`, teams, users, next)
 	if err != nil {
 		return fmt.Errorf("store next nudge times: %w", err)
 	}
@@ -164,28 +169,43 @@ func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) e
 	if len(ps) == 0 {
 		return nil
 	}
-	users, names, tzs := make([]string, len(ps)), make([]string, len(ps)), make([]string, len(ps))
 	var gone []string
-	for i, p := range ps {
-		users[i], names[i], tzs[i] = p.UserID, p.DisplayName, p.TZ
+	for _, p := range ps {
 		if p.Gone {
 			gone = append(gone, p.UserID)
 		}
 	}
-	b := &pgx.Batch{}
-	b.Queue(`UPDATE members m SET display_name = u.name, tz = NULLIF(u.tz, ''), tz_checked_at = now(),
-	        next_nudge_at = CASE WHEN m.tz IS DISTINCT FROM NULLIF(u.tz, '') THEN NULL ELSE m.next_nudge_at END
-	    FROM unnest($2::text[], $3::text[], $4::text[]) AS u(user_id, name, tz)
-	    WHERE m.team_id = $1 AND m.user_id = u.user_id`, teamID, users, names, tzs)
-	if len(gone) > 0 {
-		b.Queue(`UPDATE members SET stopped_at = COALESCE(stopped_at, now()), stopped_reason = 'account deactivated'
-		    WHERE team_id = $1 AND user_id = ANY($2)`, teamID, gone)
+	// In chunks, skipping members being written (the next sweep catches them up) and locking the
+	// others in the order writes lock them: one statement over a large workspace would hold
+	// thousands of rows for as long as it runs, and every command of those members with them.
+	for chunk := range slices.Chunk(ps, profileChunk) {
+		users, names, tzs := make([]string, len(chunk)), make([]string, len(chunk)), make([]string, len(chunk))
+		for i, p := range chunk {
+			users[i], names[i], tzs[i] = p.UserID, p.DisplayName, p.TZ
+		}
+		_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS u(user_id, name, tz)),
+		    l AS (SELECT m.user_id FROM members m JOIN u ON m.user_id = u.user_id WHERE m.team_id = $1
+		          ORDER BY m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
+		    UPDATE members m SET display_name = u.name, tz = NULLIF(u.tz, ''), tz_checked_at = now(),
+		        next_nudge_at = CASE WHEN m.tz IS DISTINCT FROM NULLIF(u.tz, '') THEN NULL ELSE m.next_nudge_at END
+		    FROM u JOIN l USING (user_id)
+		    WHERE m.team_id = $1 AND m.user_id = u.user_id`, teamID, users, names, tzs)
+		if err != nil {
+			return fmt.Errorf("update profiles of team %s: %w", teamID, err)
+		}
 	}
-	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("update profiles of team %s: %w", teamID, err)
+	if len(gone) > 0 {
+		_, err := db.pool.Exec(ctx, `UPDATE members SET stopped_at = COALESCE(stopped_at, now()), stopped_reason = 'account deactivated'
+		    WHERE team_id = $1 AND user_id = ANY($2)`, teamID, gone)
+		if err != nil {
+			return fmt.Errorf("stop deactivated members of team %s: %w", teamID, err)
+		}
 	}
 	return nil
 }
+
+// profileChunk is how many profiles one statement of UpdateProfiles stores.
+const profileChunk = 500
 
 // StaleProfiles counts members of a team whose name and time zone were never fetched or are older
 // than maxAge.
