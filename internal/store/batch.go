@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Group commit: writes (Apply, Enrol) that arrive while another write is in flight wait for it
@@ -158,10 +157,10 @@ const freshCommand = `EXISTS (SELECT 1 FROM processed_commands
        WHERE team_id = $1 AND trigger_id = $3 AND xmin = xid(pg_current_xact_id()))`
 
 // write applies the writes of a batch, members in sorted order, in one transaction pipelined
-// into two round trips whatever their number: (enrol), record the command, lock the member,
-// change and reload the snapshot; then score and commit. The change runs in the first trip
-// whether or not the command is a redelivery, so each of its statements is guarded in SQL
-// (freshCommand). With nothing to score, the commit goes in the first trip.
+// into two round trips whatever their number: (enrol), record the command and lock the member,
+// change, and reload the snapshot; then score, raise the version and commit. The change runs in
+// the first trip whether or not the command is a redelivery, so each of its statements is
+// guarded in SQL (freshCommand). A batch of enrolments only commits in the first trip.
 func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
 	slices.SortFunc(batch, func(a, b *writeReq) int {
 		return cmp.Or(cmp.Compare(a.m.TeamID, b.m.TeamID), cmp.Compare(a.m.UserID, b.m.UserID))
@@ -178,12 +177,12 @@ func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
 		conn.Release()
 	}()
 
-	scoring := false
+	writing := false
 	before := make([]Score, len(batch))
 	changed := make([]int64, len(batch))
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	later := db.queueAnnounceAfterCommit(b)
+	later := db.queueTransactionSettings(b)
 	teams := map[string]bool{}
 	for i, r := range batch {
 		r.res = Result{}
@@ -195,16 +194,16 @@ func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
 			b.Queue(`INSERT INTO members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, r.m.TeamID, r.m.UserID)
 		}
 		if !r.enrol {
-			scoring = scoring || db.Score != nil
-			b.Queue(`INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
-			          ON CONFLICT DO NOTHING`, r.m.TeamID, r.trigger, r.m.UserID).
-				Exec(func(tag pgconn.CommandTag) error {
-					r.res.Duplicate = tag.RowsAffected() == 0
-					return nil
+			writing = true
+			// Record the command and lock the member, so that concurrent changes of one member
+			// score one after the other.
+			b.Queue(`WITH p AS (INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
+			                    ON CONFLICT DO NOTHING RETURNING 1)
+			         SELECT points, milestones_done, NOT EXISTS (SELECT FROM p) FROM members
+			         WHERE team_id = $1 AND user_id = $3 FOR NO KEY UPDATE`, r.m.TeamID, r.trigger, r.m.UserID).
+				QueryRow(func(row pgx.Row) error {
+					return row.Scan(&before[i].Points, &before[i].Milestones, &r.res.Duplicate)
 				})
-			// Lock the member so that concurrent changes of one member score one after the other.
-			b.Queue(`SELECT points, milestones_done FROM members WHERE team_id = $1 AND user_id = $2 FOR NO KEY UPDATE`, r.m.TeamID, r.m.UserID).
-				QueryRow(func(row pgx.Row) error { return row.Scan(&before[i].Points, &before[i].Milestones) })
 			queueChange(b, r.m, r.trigger, r.ch, &changed[i])
 		}
 		b.Queue(snapshotSQL, r.m.TeamID, r.m.UserID).QueryRow(func(row pgx.Row) error {
@@ -213,24 +212,39 @@ func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
 			return err
 		})
 	}
-	if !scoring {
+	if !writing {
 		b.Queue("COMMIT")
 	}
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write %d changes: %w", len(batch), err)
 	}
+	if !writing {
+		for _, r := range batch {
+			r.res.announce = later
+		}
+		return nil
+	}
 	b = &pgx.Batch{}
+	versions := make([]int64, len(batch))
 	for i, r := range batch {
 		r.res.Changed = changed[i] > 0
 		r.res.announce = later && !r.res.Duplicate
-		if r.res.Changed && scoring {
-			queueScore(b, r.m, before[i], db.Score(r.res.Snapshot))
+		switch {
+		case !r.res.Changed:
+		case db.Score != nil:
+			queueScore(b, r.m, before[i], db.Score(r.res.Snapshot), &versions[i])
+		default:
+			queueVersion(b, r.m, &versions[i])
 		}
 	}
-	if scoring {
-		b.Queue("COMMIT")
-		if err := conn.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("score and commit %d changes: %w", len(batch), err)
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("score and commit %d changes: %w", len(batch), err)
+	}
+	for i, r := range batch {
+		if r.res.Changed {
+			// The snapshot was read before the version was raised, under the member's lock.
+			r.res.Snapshot.versions.member = versions[i]
 		}
 	}
 	return nil

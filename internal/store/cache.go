@@ -219,13 +219,15 @@ func (a *announcer) take() []string {
 	return p
 }
 
-// queueAnnounceAfterCommit tells the triggers of the transaction being queued not to notify: the
-// process will, after the commit. Without a running announcer the triggers notify as usual.
-func (db *DB) queueAnnounceAfterCommit(b *pgx.Batch) bool {
+// queueTransactionSettings tells the triggers of the write transaction being queued that it
+// raises the member versions itself (migration 00007) and, when the announcer runs, that the
+// process will announce them after the commit (00005). It reports the latter.
+func (db *DB) queueTransactionSettings(b *pgx.Batch) (announceLater bool) {
 	if !db.ann.running.Load() {
+		b.Queue(`SELECT set_config('pathbot.versioned', 'by_writer', true)`)
 		return false
 	}
-	b.Queue(`SELECT set_config('pathbot.announce', 'after_commit', true)`)
+	b.Queue(`SELECT set_config('pathbot.versioned', 'by_writer', true), set_config('pathbot.announce', 'after_commit', true)`)
 	return true
 }
 

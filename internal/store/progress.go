@@ -211,34 +211,44 @@ type Score struct {
 // denormalised score never disagrees with the progress it was computed from.
 type Scorer func(Snapshot) Score
 
-// queueScore stores the new score and logs the change as activity: the points it gained or lost
-// and any milestone it completed.
-func queueScore(b *pgx.Batch, m Member, before, after Score) {
+// queueScore stores the new score, raises the member's version (the snapshot changed, see
+// migration 00007) and logs the change as activity: the points it gained or lost and any
+// milestone it completed. One statement, so the member row gets one new version per write.
+func queueScore(b *pgx.Batch, m Member, before, after Score, version *int64) {
 	if after.Milestones == nil {
 		after.Milestones = []string{}
 	}
-	b.Queue(`UPDATE members SET points = $3, readings_done = $4, milestones_done = $5 WHERE team_id = $1 AND user_id = $2`,
-		m.TeamID, m.UserID, after.Points, after.Readings, after.Milestones)
 	had := map[string]bool{}
 	for _, id := range before.Milestones {
 		had[id] = true
 	}
-	var completed []string
+	points := []int32{int32(after.Points - before.Points)}
+	milestones := []*string{nil}
+	first := true
 	for _, id := range after.Milestones {
-		if !had[id] {
-			completed = append(completed, id)
+		if had[id] {
+			continue
+		}
+		if first {
+			milestones[0] = &id
+			first = false
+		} else {
+			points, milestones = append(points, 0), append(milestones, &id)
 		}
 	}
-	delta := after.Points - before.Points
-	if len(completed) == 0 {
-		b.Queue(`INSERT INTO activity (team_id, user_id, points) VALUES ($1, $2, $3)`, m.TeamID, m.UserID, delta)
-	}
-	for i, id := range completed {
-		if i > 0 {
-			delta = 0
-		}
-		b.Queue(`INSERT INTO activity (team_id, user_id, points, milestone) VALUES ($1, $2, $3, $4)`, m.TeamID, m.UserID, delta, id)
-	}
+	b.Queue(`WITH u AS (UPDATE members SET points = $3, readings_done = $4, milestones_done = $5, version = version + 1
+	             WHERE team_id = $1 AND user_id = $2 RETURNING version),
+	     a AS (INSERT INTO activity (team_id, user_id, points, milestone)
+	             SELECT $1, $2, p, ms FROM unnest($6::int[], $7::text[]) AS x(p, ms) WHERE EXISTS (SELECT FROM u))
+	SELECT version FROM u`,
+		m.TeamID, m.UserID, after.Points, after.Readings, after.Milestones, points, milestones).
+		QueryRow(func(r pgx.Row) error { return r.Scan(version) })
+}
+
+// queueVersion raises the member's version when there is no score to store.
+func queueVersion(b *pgx.Batch, m Member, version *int64) {
+	b.Queue(`UPDATE members SET version = version + 1 WHERE team_id = $1 AND user_id = $2 RETURNING version`, m.TeamID, m.UserID).
+		QueryRow(func(r pgx.Row) error { return r.Scan(version) })
 }
 
 // Change is one change to a member's progress, as asked by one command.
