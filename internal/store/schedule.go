@@ -50,22 +50,24 @@ func intp(v *int16) *int {
 // SetNextNudges stores computed next nudge times, only for rows still unscheduled, so a settings
 // change that raced the computation wins.
 func (db *DB) SetNextNudges(ctx context.Context, targets []NudgeTarget, next []time.Time) error {
-	if len(targets) == 0 {
-		return nil
-	}
-	teams, users := make([]string, len(targets)), make([]string, len(targets))
-	for i, t := range targets {
-		teams[i], users[i] = t.TeamID, t.UserID
-	}
-	// Members being written are skipped (and scheduled by the next sweep) rather than waited for,
-	// and the others are locked in the order writes lock them, so this never stalls a command.
-	_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(team_id, user_id, next)),
-	    l AS (SELECT m.team_id, m.user_id FROM members m JOIN u ON m.team_id = u.team_id AND m.user_id = u.user_id
-	          WHERE m.next_nudge_at IS NULL ORDER BY m.team_id, m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
-	    UPDATE members m SET next_nudge_at = u.next FROM u JOIN l ON l.team_id = u.team_id AND l.user_id = u.user_id
-	    WHERE m.team_id = u.team_id AND m.user_id = u.user_id`, teams, users, next)
-	if err != nil {
-		return fmt.Errorf("store next nudge times: %w", err)
+	for len(targets) > 0 {
+		n := min(len(targets), sweepChunk)
+		teams, users := make([]string, n), make([]string, n)
+		for i, t := range targets[:n] {
+			teams[i], users[i] = t.TeamID, t.UserID
+		}
+		// Members being written are skipped (and scheduled by the next sweep) rather than waited
+		// for, and the others are locked in the order writes lock them; small chunks keep the
+		// locks short, since a command of a member locked here waits for the chunk.
+		_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(team_id, user_id, next)),
+		    l AS (SELECT m.team_id, m.user_id FROM members m JOIN u ON m.team_id = u.team_id AND m.user_id = u.user_id
+		          WHERE m.next_nudge_at IS NULL ORDER BY m.team_id, m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
+		    UPDATE members m SET next_nudge_at = u.next FROM u JOIN l ON l.team_id = u.team_id AND l.user_id = u.user_id
+		    WHERE m.team_id = u.team_id AND m.user_id = u.user_id`, teams, users, next[:n])
+		if err != nil {
+			return fmt.Errorf("store next nudge times: %w", err)
+		}
+		targets, next = targets[n:], next[n:]
 	}
 	return nil
 }
@@ -175,10 +177,11 @@ func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) e
 			gone = append(gone, p.UserID)
 		}
 	}
-	// In chunks, skipping members being written (the next sweep catches them up) and locking the
-	// others in the order writes lock them: one statement over a large workspace would hold
-	// thousands of rows for as long as it runs, and every command of those members with them.
-	for chunk := range slices.Chunk(ps, profileChunk) {
+	// In small chunks, skipping members being written (the next sweep catches them up) and
+	// locking the others in the order writes lock them: one statement over a large workspace
+	// would hold thousands of rows for as long as it runs, and every command of those members
+	// with them.
+	for chunk := range slices.Chunk(ps, sweepChunk) {
 		users, names, tzs := make([]string, len(chunk)), make([]string, len(chunk)), make([]string, len(chunk))
 		for i, p := range chunk {
 			users[i], names[i], tzs[i] = p.UserID, p.DisplayName, p.TZ
@@ -204,8 +207,10 @@ func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) e
 	return nil
 }
 
-// profileChunk is how many profiles one statement of UpdateProfiles stores.
-const profileChunk = 500
+// sweepChunk is how many members one statement of the sweep's bulk updates locks: at about a
+// tenth of a millisecond per row on a busy machine, a command of a member in the chunk waits
+// at most a few milliseconds.
+const sweepChunk = 50
 
 // StaleProfiles counts members of a team whose name and time zone were never fetched or are older
 // than maxAge.
