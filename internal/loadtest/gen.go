@@ -34,6 +34,7 @@ type phase struct {
 	resp     *hdrhistogram.Histogram
 	lag      *hdrhistogram.Histogram // how late the generator itself sent, to show it kept up
 	byKind   [numKinds]*hdrhistogram.Histogram
+	perSec   perSecond
 	kinds    [numKinds]int64
 	errs     map[string]int64
 	answered int64
@@ -52,6 +53,9 @@ func newPhase(name string, rate float64, dur time.Duration, record bool) *phase 
 	p := &phase{name: name, rate: rate, dur: dur, record: record, ack: newHist(), resp: newHist(), lag: newHist(), errs: map[string]int64{}}
 	for k := range p.byKind {
 		p.byKind[k] = newHist()
+	}
+	if record {
+		p.perSec = newPerSecond(dur)
 	}
 	return p
 }
@@ -153,4 +157,5 @@ func (g *generator) finish(r *request, res *slackemu.Result, lag time.Duration) 
 	d := micros(end.Sub(r.sched))
 	_ = p.resp.RecordValue(d)
 	_ = p.byKind[r.kind].RecordValue(d)
+	p.perSec.record(r.sched.Sub(p.started), d)
 }

@@ -73,6 +73,9 @@ type Phase struct {
 	Sent       int64   `json:"sent"`
 	Answered   int64   `json:"answered"`
 	Failed     int64   `json:"failed"`
+	// StartedAt is when the first request was due, the zero of PerSecond's offsets, to line
+	// them up with the bot's and Postgres's logs.
+	StartedAt time.Time `json:"started_at"`
 	// AchievedRate is requests sent per second over the sending window; AnsweredRate is answers
 	// per second from the first due time to the last answer.
 	AchievedRate float64            `json:"achieved_rate"`
@@ -84,6 +87,9 @@ type Phase struct {
 	Errors       map[string]int64   `json:"errors"`
 	CPU          CPU                `json:"cpu"`
 	Pass         bool               `json:"pass"`
+	// PerSecond is the response latency second by second, to tell when the tail happened and
+	// so what caused it (a sweep, a checkpoint, GC). Empty for the warm-up.
+	PerSecond []SecondStat `json:"per_second,omitempty"`
 }
 
 // KindRow is one command kind's share and answer latency.
@@ -171,10 +177,10 @@ func (p *phase) report(maxP99 time.Duration) *Phase {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ph := &Phase{
-		Name: p.name, TargetRate: p.rate, Seconds: p.dur.Seconds(), Sent: p.sent.Load(),
+		Name: p.name, StartedAt: p.started.UTC(), TargetRate: p.rate, Seconds: p.dur.Seconds(), Sent: p.sent.Load(),
 		Answered: p.answered, Failed: p.failed, Errors: maps.Clone(p.errs),
 		Ack: summarize(p.ack), Response: summarize(p.resp), SendLag: summarize(p.lag),
-		ByKind: map[string]KindRow{},
+		ByKind: map[string]KindRow{}, PerSecond: p.perSec.rows(),
 	}
 	if w := p.lastSent.Sub(p.started).Seconds(); w > 0 && ph.Sent > 1 {
 		// n requests span n-1 intervals; counting it that way gives the target rate exactly when
@@ -322,6 +328,7 @@ func (r *Report) Text() string {
 		_ = tw.Flush()
 		fmt.Fprintf(&b, "generator send lag p99 %.2f ms, max %.2f ms; CPU per request: bot %.0f µs, generator %.0f µs\n",
 			p.SendLag.P99, p.SendLag.Max, p.CPU.BotCPUPerRequest, p.CPU.GeneratorCPUPerRequest)
+		writeSlowestSeconds(&b, p)
 	}
 	if r.FindMax != nil {
 		if r.FindMax.MaxRate > 0 {
@@ -370,4 +377,21 @@ func pgSettings(s map[string]string) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// writeSlowestSeconds lists the seconds holding the worst responses, so that the p99.9 and max
+// above can be matched to what the bot or Postgres was doing then; -json has every second.
+func writeSlowestSeconds(b *strings.Builder, p *Phase) {
+	slow := slowestSeconds(p.PerSecond, 5)
+	if len(slow) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nslowest seconds (response ms, by the second each request was due; offset 0 = %s)\n",
+		p.StartedAt.Format("15:04:05.000Z07:00"))
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "offset s\tcount\tp99\tmax\t")
+	for _, s := range slow {
+		fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.2f\t\n", s.Offset, s.Count, s.P99, s.Max)
+	}
+	_ = tw.Flush()
 }
