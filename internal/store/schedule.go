@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,28 +47,27 @@ func intp(v *int16) *int {
 }
 
 // SetNextNudges stores computed next nudge times, only for rows still unscheduled, so a settings
-// change that raced the computation wins.
-func (db *DB) SetNextNudges(ctx context.Context, targets []NudgeTarget, next []time.Time) error {
-	for len(targets) > 0 {
-		n := min(len(targets), sweepChunk)
-		teams, users := make([]string, n), make([]string, n)
-		for i, t := range targets[:n] {
-			teams[i], users[i] = t.TeamID, t.UserID
-		}
-		// Members being written are skipped (and scheduled by the next sweep) rather than waited
-		// for, and the others are locked in the order writes lock them; small chunks keep the
-		// locks short, since a command of a member locked here waits for the chunk.
-		_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(team_id, user_id, next)),
-		    l AS (SELECT m.team_id, m.user_id FROM members m JOIN u ON m.team_id = u.team_id AND m.user_id = u.user_id
-		          WHERE m.next_nudge_at IS NULL ORDER BY m.team_id, m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
-		    UPDATE members m SET next_nudge_at = u.next FROM u JOIN l ON l.team_id = u.team_id AND l.user_id = u.user_id
-		    WHERE m.team_id = u.team_id AND m.user_id = u.user_id`, teams, users, next[:n])
-		if err != nil {
-			return fmt.Errorf("store next nudge times: %w", err)
-		}
-		targets, next = targets[n:], next[n:]
+// change that raced the computation wins, and reports how many it stored. Members being written
+// are skipped (the next call or sweep schedules them) rather than waited for, and the others are
+// locked in the order writes lock them. Callers keep targets short (SweepChunk): a command of a
+// member locked here waits for the statement.
+func (db *DB) SetNextNudges(ctx context.Context, targets []NudgeTarget, next []time.Time) (int, error) {
+	if len(targets) == 0 {
+		return 0, nil
 	}
-	return nil
+	teams, users := make([]string, len(targets)), make([]string, len(targets))
+	for i, t := range targets {
+		teams[i], users[i] = t.TeamID, t.UserID
+	}
+	tag, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(team_id, user_id, next)),
+	    l AS (SELECT m.team_id, m.user_id FROM members m JOIN u ON m.team_id = u.team_id AND m.user_id = u.user_id
+	          WHERE m.next_nudge_at IS NULL ORDER BY m.team_id, m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
+	    UPDATE members m SET next_nudge_at = u.next FROM u JOIN l ON l.team_id = u.team_id AND l.user_id = u.user_id
+	    WHERE m.team_id = u.team_id AND m.user_id = u.user_id`, teams, users, next)
+	if err != nil {
+		return 0, fmt.Errorf("store next nudge times: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // ClaimDue hands due nudges to enqueue, in one transaction: it locks up to limit members whose
@@ -166,36 +164,29 @@ type Profile struct {
 }
 
 // UpdateProfiles stores names and time zones fetched from Slack for members of a team. A member
-// whose time zone changed is rescheduled.
+// whose time zone changed is rescheduled. Like SetNextNudges it skips members being written (the
+// next sweep catches them up), locks in write order, and wants short lists (SweepChunk).
 func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) error {
 	if len(ps) == 0 {
 		return nil
 	}
+	users, names, tzs := make([]string, len(ps)), make([]string, len(ps)), make([]string, len(ps))
 	var gone []string
-	for _, p := range ps {
+	for i, p := range ps {
+		users[i], names[i], tzs[i] = p.UserID, p.DisplayName, p.TZ
 		if p.Gone {
 			gone = append(gone, p.UserID)
 		}
 	}
-	// In small chunks, skipping members being written (the next sweep catches them up) and
-	// locking the others in the order writes lock them: one statement over a large workspace
-	// would hold thousands of rows for as long as it runs, and every command of those members
-	// with them.
-	for chunk := range slices.Chunk(ps, sweepChunk) {
-		users, names, tzs := make([]string, len(chunk)), make([]string, len(chunk)), make([]string, len(chunk))
-		for i, p := range chunk {
-			users[i], names[i], tzs[i] = p.UserID, p.DisplayName, p.TZ
-		}
-		_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS u(user_id, name, tz)),
-		    l AS (SELECT m.user_id FROM members m JOIN u ON m.user_id = u.user_id WHERE m.team_id = $1
-		          ORDER BY m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
-		    UPDATE members m SET display_name = u.name, tz = NULLIF(u.tz, ''), tz_checked_at = now(),
-		        next_nudge_at = CASE WHEN m.tz IS DISTINCT FROM NULLIF(u.tz, '') THEN NULL ELSE m.next_nudge_at END
-		    FROM u JOIN l USING (user_id)
-		    WHERE m.team_id = $1 AND m.user_id = u.user_id`, teamID, users, names, tzs)
-		if err != nil {
-			return fmt.Errorf("update profiles of team %s: %w", teamID, err)
-		}
+	_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS u(user_id, name, tz)),
+	    l AS (SELECT m.user_id FROM members m JOIN u ON m.user_id = u.user_id WHERE m.team_id = $1
+	          ORDER BY m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
+	    UPDATE members m SET display_name = u.name, tz = NULLIF(u.tz, ''), tz_checked_at = now(),
+	        next_nudge_at = CASE WHEN m.tz IS DISTINCT FROM NULLIF(u.tz, '') THEN NULL ELSE m.next_nudge_at END
+	    FROM u JOIN l USING (user_id)
+	    WHERE m.team_id = $1 AND m.user_id = u.user_id`, teamID, users, names, tzs)
+	if err != nil {
+		return fmt.Errorf("update profiles of team %s: %w", teamID, err)
 	}
 	if len(gone) > 0 {
 		_, err := db.pool.Exec(ctx, `UPDATE members SET stopped_at = COALESCE(stopped_at, now()), stopped_reason = 'account deactivated'
@@ -207,10 +198,10 @@ func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) e
 	return nil
 }
 
-// sweepChunk is how many members one statement of the sweep's bulk updates locks: at about a
-// tenth of a millisecond per row on a busy machine, a command of a member in the chunk waits
-// at most a few milliseconds.
-const sweepChunk = 50
+// SweepChunk is how many members one call of the sweep's bulk updates (UpdateProfiles,
+// SetNextNudges) should hold: at about a tenth of a millisecond per row on a busy machine, a
+// command of a member in the chunk waits a few milliseconds at most.
+const SweepChunk = 50
 
 // StaleProfiles counts members of a team whose name and time zone were never fetched or are older
 // than maxAge.
