@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -251,50 +252,49 @@ func (r Reply) payload() map[string]any {
 // slash answers a slash command received at recv. release frees its admission slot; it is called
 // as soon as the handler is done, before any answer is posted to response_url.
 func (b *Bot) slash(ctx context.Context, sm acker, req *socketmode.Request, sc slack.SlashCommand, recv time.Time, release func()) {
-	type answer struct {
-		r    Reply
-		verb string
-		err  error
-	}
-	done := make(chan answer, 1)
-	go func() {
-		defer release()
-		defer func() {
-			// This goroutine is outside spawn's guard: a panic here would end the process.
-			if p := recover(); p != nil {
-				done <- answer{errorReply(errInternal, ""), "panic", fmt.Errorf("handler panicked: %v", p)}
-			}
-		}()
-		r, verb, err := b.Handler.Slash(ctx, sc)
-		done <- answer{r, verb, err}
-	}()
 	// Built on demand: With pre-formats its attributes, which costs on every command otherwise.
 	log := func() *slog.Logger {
 		return b.Log.With("team", sc.TeamID, "user", sc.UserID, "command", sc.Command, "envelope", req.EnvelopeID)
 	}
-	var a answer
+	// The handler runs on this goroutine and a timer stands by to ack empty if it is too slow to
+	// answer inside the ack; whichever finishes first claims the ack. (A second goroutine per
+	// command, and the wake-up handing its answer over, cost more than the timer.)
+	const (
+		pending int32 = iota
+		answered
+		deferred
+	)
+	var state atomic.Int32
 	var ackAt time.Duration
-	// The budget counts from receipt, so time spent waiting for a slot or a CPU is part of it.
-	remaining := b.AckBudget - time.Since(recv)
-	budget := time.NewTimer(max(remaining, 0))
-	defer budget.Stop()
-	ready := done
-	if remaining <= 0 {
-		ready = nil // the budget is spent already: ack empty at once, even if the answer is ready too
-	}
-	select {
-	case a = <-ready:
-		if err := sm.Ack(*req, a.r.payload()); err != nil {
-			log().Error("ack failed", "err", err)
-		}
-		ackAt = time.Since(recv)
-	case <-budget.C:
-		// Too slow to answer inside the ack: ack now so Slack doesn't show an error, answer later.
+	acked := make(chan struct{}) // closed once the empty ack of a deferred answer is sent
+	ackEmpty := func() {
 		if err := sm.Ack(*req); err != nil {
 			log().Error("ack failed", "err", err)
 		}
 		ackAt = time.Since(recv)
-		a = <-done
+		close(acked)
+	}
+	// The budget counts from receipt, so time spent waiting for a slot or a CPU is part of it.
+	if remaining := b.AckBudget - time.Since(recv); remaining <= 0 {
+		state.Store(deferred) // the budget is spent already: ack empty at once
+		ackEmpty()
+	} else {
+		budget := time.AfterFunc(remaining, func() {
+			if state.CompareAndSwap(pending, deferred) {
+				ackEmpty()
+			}
+		})
+		defer budget.Stop()
+	}
+	a := b.runSlash(ctx, sc, release)
+	if state.CompareAndSwap(pending, answered) {
+		if err := sm.Ack(*req, a.r.payload()); err != nil {
+			log().Error("ack failed", "err", err)
+		}
+		ackAt = time.Since(recv)
+	} else {
+		// Too slow to answer inside the ack: it was acked empty, the answer goes to response_url.
+		<-acked
 		if err := b.respond(ctx, sc.ResponseURL, a.r, false); err != nil {
 			log().Error("answer through response_url failed", "err", err)
 		}
@@ -314,6 +314,25 @@ func (b *Bot) slash(ctx context.Context, sm acker, req *socketmode.Request, sc s
 	if b.Log.Enabled(ctx, slog.LevelDebug) {
 		log().Debug("command answered", "verb", a.verb, "outcome", outcome, "elapsed", time.Since(recv))
 	}
+}
+
+type answer struct {
+	r    Reply
+	verb string
+	err  error
+}
+
+// runSlash runs the handler and frees the admission slot as soon as it is done; a panic becomes
+// the "something went wrong" answer instead of ending the process.
+func (b *Bot) runSlash(ctx context.Context, sc slack.SlashCommand, release func()) (a answer) {
+	defer release()
+	defer func() {
+		if p := recover(); p != nil {
+			a = answer{errorReply(errInternal, ""), "panic", fmt.Errorf("handler panicked: %v", p)}
+		}
+	}()
+	r, verb, err := b.Handler.Slash(ctx, sc)
+	return answer{r, verb, err}
 }
 
 // respond posts a reply to a response_url, honouring Slack's 429 Retry-After a few times so that a
