@@ -127,6 +127,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, hooks ...fun
 	if err := m.WatchCache(reg, st.CacheStats); err != nil {
 		return fmt.Errorf("watch snapshot cache: %w", err)
 	}
+	if err := m.WatchWrites(reg, st.WriteStats); err != nil {
+		return fmt.Errorf("watch writes: %w", err)
+	}
 	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
 	go func() { defer close(cacheDone); st.Listen(cacheCtx, log) }()

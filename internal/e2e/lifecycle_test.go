@@ -95,6 +95,8 @@ func TestMetricsHealthAndReadinessFollowTheDatabase(t *testing.T) {
 		`pathbot_db_pool_max_conns`,
 		`pathbot_snapshot_cache_misses_total `,
 		`pathbot_snapshot_cache_hits_total `,
+		`pathbot_store_writes_total `,
+		`pathbot_store_write_transactions_total `,
 		`pathbot_build_info{`,
 		`pathbot_slack_api_calls_total{method="apps.connections.open",status="ok"}`,
 		`go_goroutines`,

@@ -119,3 +119,21 @@ func (m *Metrics) WatchCache(reg prometheus.Registerer, stats func() (hits, miss
 	}
 	return nil
 }
+
+// WatchWrites registers pathbot_store_writes_total and pathbot_store_write_transactions_total,
+// read from stats at each scrape: how many writes group commit folded into how many transactions.
+func (m *Metrics) WatchWrites(reg prometheus.Registerer, stats func() (writes, transactions int64)) error {
+	if m == nil || reg == nil {
+		return nil
+	}
+	writes := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pathbot", Name: "store_writes_total",
+		Help: "Writes (changes and first enrolments) this process made."}, func() float64 { w, _ := stats(); return float64(w) })
+	txs := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pathbot", Name: "store_write_transactions_total",
+		Help: "Transactions those writes took; writes that arrive together share one (group commit)."}, func() float64 { _, t := stats(); return float64(t) })
+	for _, c := range []prometheus.Collector{writes, txs} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
