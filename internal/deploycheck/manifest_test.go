@@ -19,7 +19,7 @@ var scopesByCall = map[string][]string{
 	"OpenConversationContext":       {"im:write"},   // the DM for nudges
 	"GetConversationHistoryContext": {"im:history", "channels:history"},
 	"GetUserInfoContext":            {"users:read"},
-	"GetUsersContext":               {"users:read"},
+	"GetUsersPaginated":             {"users:read"},
 	"GetUsersInConversationContext": {"channels:read", "groups:read"},
 	"PublishViewContext":            nil, // views.publish needs no scope
 	"StartSocketModeContext":        nil, // app-level token, connections:write
