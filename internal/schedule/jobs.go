@@ -67,8 +67,8 @@ type Jobs struct {
 	river    *river.Client[pgx.Tx]
 	Now      func() time.Time
 	snoozeFn func(time.Duration) error
-	// pacers holds one *pacer per workspace and Slack method; maxWait is the longest a job
-	// waits for its turn before it is snoozed instead.
+	// pacers holds one *pacer per workspace and Slack method; a job whose turn is more than
+	// maxWait away is snoozed instead of claiming its delivery.
 	pacers  sync.Map
 	maxWait time.Duration
 }
@@ -526,10 +526,10 @@ type outgoing struct {
 // at Slack's rate limit; a 429 means Slack took nothing, so the same attempt waits and tries again.
 func (j *Jobs) deliver(ctx context.Context, o outgoing) error {
 	p := j.pacerFor(o.teamID, "chat.postMessage")
-	// Take a turn before claiming: a job that would wait too long is snoozed with nothing
-	// recorded, so that its next attempt is a fresh one with no history to search.
-	if d, ok, err := p.wait(ctx, j.maxWait); err != nil || !ok {
-		return river.JobSnooze(max(d, time.Second))
+	// Look before claiming, but take no turn yet: a job that would wait too long is snoozed with
+	// nothing recorded, so that its next attempt is a fresh one with no history to search.
+	if d := p.ahead(); d > j.maxWait {
+		return river.JobSnooze(d)
 	}
 	var d store.Delivery
 	var rcpt store.Recipient
@@ -571,6 +571,14 @@ func (j *Jobs) deliver(ctx context.Context, o outgoing) error {
 		if found {
 			return j.db.FinishSent(ctx, o.kind, o.teamID, o.key, target, ts, "found in history after a retry")
 		}
+	}
+	// The turn is taken only now that a message will go out: a duplicate job, a stopped member
+	// or a message found in the history leaves the workspace's allowance to those who send.
+	// Workers that looked at the same moment may have taken the turns in between, and snoozing
+	// now would cost the next attempt a history search, so the wait may run to twice maxWait
+	// (still at most half of JobTimeout).
+	if d, ok, err := p.wait(ctx, 2*j.maxWait); err != nil || !ok {
+		return river.JobSnooze(max(d, time.Second))
 	}
 	for try := 1; ; try++ {
 		sent := p.now()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/slack-go/slack"
 
 	"github.com/pathbot/pathbot/internal/curriculum"
@@ -316,6 +317,55 @@ func TestLongRetryAfterHoldsEveryJob(t *testing.T) {
 	}
 	if counts["pending"] != 1 {
 		t.Fatalf("deliveries %v, want only the first job's claim", counts)
+	}
+}
+
+// TestOnlyASentNudgeTakesATurn: a nudge job that sends nothing, because the member stopped
+// nudges or the week's nudge already went out, leaves the workspace's chat.postMessage allowance
+// to the jobs that send.
+func TestOnlyASentNudgeTakesATurn(t *testing.T) {
+	t.Parallel()
+	b := setup(t, slackemu.User{ID: "USENT", Name: "sent", TZ: "UTC"}, slackemu.User{ID: "USTOPPED", Name: "stopped", TZ: "UTC"})
+	b.enrol(t, "USENT", "USTOPPED")
+	ctx := context.Background()
+	if err := b.db.Stop(ctx, store.Member{TeamID: b.team, UserID: "USTOPPED"}, "asked"); err != nil {
+		t.Fatal(err)
+	}
+	// Pacing at a known rate on a clock that stands still: every turn taken puts the next free
+	// one exactly one interval further away. (lastLimit now: no raise of the pace meanwhile.)
+	c := &fakeClock{t: time.Now()}
+	p := newPacer(c.now)
+	p.rate, p.lastCall, p.lastLimit, p.next = 1, c.t, c.t, c.t
+	b.jobs.pacers.Store(b.team+" chat.postMessage", p)
+	interval := time.Duration(float64(time.Second) / (p.rate * headroom))
+	nudge := func(user string) {
+		t.Helper()
+		job := &river.Job[NudgeArgs]{Args: NudgeArgs{TeamID: b.team, UserID: user, Key: "2026-W48"}}
+		if err := b.jobs.workNudge(ctx, job); err != nil {
+			t.Fatalf("nudge %s: %v", user, err)
+		}
+	}
+	nudge("USTOPPED")
+	if d := p.ahead(); d != 0 {
+		t.Fatalf("the stopped member's job took a turn: the next is %v away, want 0", d)
+	}
+	nudge("USENT")
+	if d := p.ahead(); d != interval {
+		t.Fatalf("after one nudge sent the next turn is %v away, want one interval (%v)", d, interval)
+	}
+	nudge("USENT") // the same week again: already sent
+	if d := p.ahead(); d != interval {
+		t.Fatalf("the duplicate job took a turn: the next is %v away, want %v", d, interval)
+	}
+	if n := b.emu.Calls("chat.postMessage"); n != 1 {
+		t.Fatalf("chat.postMessage called %d times, want 1", n)
+	}
+	counts, err := b.db.CountDeliveries(ctx, KindNudge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["sent"] != 1 || counts["skipped"] != 1 || len(counts) != 2 {
+		t.Fatalf("deliveries %v, want one sent and one skipped", counts)
 	}
 }
 

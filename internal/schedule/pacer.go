@@ -62,6 +62,29 @@ func (p *pacer) reserve(max time.Duration) (at time.Time, gen uint64, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
+	at, interval := p.slot(now)
+	if at.Sub(now) > max {
+		return at, p.gen, false
+	}
+	if interval > 0 {
+		p.next = at.Add(interval)
+	}
+	p.lastCall = maxTime(p.lastCall, at)
+	return at, p.gen, true
+}
+
+// ahead is how long a caller would wait for a turn taken now, without taking it.
+func (p *pacer) ahead() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	at, _ := p.slot(now)
+	return at.Sub(now)
+}
+
+// slot brings what was learned up to date and returns the next free turn as of now and, while
+// pacing, the spacing to the one after it. Called with p.mu held.
+func (p *pacer) slot(now time.Time) (at time.Time, interval time.Duration) {
 	if now.Sub(p.lastCall) > learnWindow && now.After(p.until) {
 		p.rate, p.marks = 0, nil
 	}
@@ -75,7 +98,6 @@ func (p *pacer) reserve(max time.Duration) (at time.Time, gen uint64, ok bool) {
 		}
 	}
 	at = maxTime(now, p.until)
-	var interval time.Duration
 	if p.rate > 0 {
 		if p.next.After(now) && now.Sub(maxTime(p.lastLimit, p.lastRaise)) > raiseAfter {
 			// Callers are queueing behind the pace and Slack has not objected for a while.
@@ -85,14 +107,7 @@ func (p *pacer) reserve(max time.Duration) (at time.Time, gen uint64, ok bool) {
 		at = maxTime(at, p.next)
 		interval = time.Duration(float64(time.Second) / (p.rate * headroom))
 	}
-	if at.Sub(now) > max {
-		return at, p.gen, false
-	}
-	if interval > 0 {
-		p.next = at.Add(interval)
-	}
-	p.lastCall = maxTime(p.lastCall, at)
-	return at, p.gen, true
+	return at, interval
 }
 
 // wait blocks until the caller's turn. It returns false, and how long the wait would be, when
