@@ -2,10 +2,7 @@ package migrate_test
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,42 +17,6 @@ import (
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// emptyDatabase creates an unmigrated database, which pgtest.NewDatabase cannot give.
-func emptyDatabase(t *testing.T) string {
-	t.Helper()
-	ctx := testContext(t)
-	admin, err := pgx.Connect(ctx, pgtest.AdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	// Unique across processes: several runs may share one DATABASE_URL server.
-	name := fmt.Sprintf("migrate_test_%d_%d", os.Getpid(), time.Now().UnixNano())
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, pgtest.AdminURL())
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer admin.Close(context.Background())
-		if _, err := admin.Exec(ctx, "DROP DATABASE "+ident+" WITH (FORCE)"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(pgtest.AdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -88,7 +49,7 @@ func shipped(t *testing.T) (count int, latest int64) {
 
 func TestConcurrentUpAppliesEachMigrationOnce(t *testing.T) {
 	t.Parallel()
-	dbURL := emptyDatabase(t)
+	dbURL := pgtest.EmptyDatabase(t)
 	ctx := testContext(t)
 	count, latest := shipped(t)
 
@@ -140,7 +101,7 @@ func TestConcurrentUpAppliesEachMigrationOnce(t *testing.T) {
 
 func TestStatusOfUntouchedDatabaseCreatesNothing(t *testing.T) {
 	t.Parallel()
-	dbURL := emptyDatabase(t)
+	dbURL := pgtest.EmptyDatabase(t)
 	ctx := testContext(t)
 	_, latest := shipped(t)
 	current, gotLatest, err := migrate.Status(ctx, dbURL)

@@ -123,13 +123,7 @@ func AdminURL() string {
 // its URL.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	if adminURL == "" {
-		t.Fatal("pgtest: no database server; call pgtest.Main(m) from TestMain")
-	}
-	pool, err := adminPool()
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
+	pool := adminFor(t)
 	tpl, err := template()
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
@@ -138,6 +132,39 @@ func NewDatabase(t testing.TB) string {
 	if err := createFromTemplate(context.Background(), pool, name, tpl); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
+	return own(t, pool, name)
+}
+
+// EmptyDatabase creates a fresh database that no migration has touched, for tests of migrating
+// itself, drops it when t ends, and returns its URL.
+func EmptyDatabase(t testing.TB) string {
+	t.Helper()
+	pool := adminFor(t)
+	name := "test_empty_" + randomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
+	defer cancel()
+	if _, err := pool.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("pgtest: create database %s: %v", name, err)
+	}
+	return own(t, pool, name)
+}
+
+// adminFor returns the pool on the maintenance database, failing t when there is none.
+func adminFor(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	if adminURL == "" {
+		t.Fatal("pgtest: no database server; call pgtest.Main(m) from TestMain")
+	}
+	pool, err := adminPool()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return pool
+}
+
+// own drops database name when t ends and returns its URL.
+func own(t testing.TB, pool *pgxpool.Pool, name string) string {
+	t.Helper()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
 		defer cancel()

@@ -121,25 +121,46 @@ func TestDatabaseIsFullyMigrated(t *testing.T) {
 	}
 }
 
-func TestDatabaseIsDroppedWhenTestEnds(t *testing.T) {
-	var name string
-	t.Run("user", func(t *testing.T) {
-		pool := NewPool(t)
-		if err := pool.QueryRow(ctx(t), "SELECT current_database()").Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-	})
-	conn, err := pgx.Connect(ctx(t), AdminURL())
+func TestEmptyDatabaseIsUntouched(t *testing.T) {
+	t.Parallel()
+	u := EmptyDatabase(t)
+	current, latest, err := migrate.Status(ctx(t), u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(ctx(t), "SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil {
-		t.Fatal(err)
+	if latest == 0 || current != 0 {
+		t.Errorf("migration version %d of %d, want 0", current, latest)
 	}
-	if name == "" || n != 0 {
-		t.Errorf("database %q still exists after its test ended", name)
+	pool := NewPoolFor(t, u)
+	for _, table := range []string{"goose_db_version", "teams"} {
+		if tableExists(t, pool, table) {
+			t.Errorf("table %s in a database no migration touched", table)
+		}
+	}
+}
+
+func TestDatabaseIsDroppedWhenTestEnds(t *testing.T) {
+	for kind, create := range map[string]func(testing.TB) string{"migrated": NewDatabase, "empty": EmptyDatabase} {
+		var name string
+		t.Run(kind, func(t *testing.T) {
+			pool := NewPoolFor(t, create(t))
+			if err := pool.QueryRow(ctx(t), "SELECT current_database()").Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+		})
+		conn, err := pgx.Connect(ctx(t), AdminURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		err = conn.QueryRow(ctx(t), "SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n)
+		_ = conn.Close(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "" || n != 0 {
+			t.Errorf("%s database %q still exists after its test ended", kind, name)
+		}
 	}
 }
 
