@@ -47,9 +47,10 @@ type writeReq struct {
 	trigger string
 	ch      Change
 
-	res  Result
-	err  error
-	done chan struct{}
+	res   Result
+	err   error
+	done  chan struct{}
+	taken bool // in a batch (guarded by its lane's mu)
 }
 
 type writeLane struct {
@@ -67,8 +68,10 @@ type writeBatcher struct {
 
 func newWriteBatcher() *writeBatcher { return &writeBatcher{seed: maphash.MakeSeed()} }
 
-// submit queues r and waits for its outcome, or for its context to end (the write may then still
-// happen, like any write whose caller gave up after sending it).
+// submit queues r and waits for its outcome. A caller that gives up while its write is still
+// queued gets its context's error and the write never happens; once the write is in a batch the
+// caller waits for its outcome (bounded by batchTimeout), so that nobody is told "error" about a
+// write that was saved.
 func (db *DB) submit(r *writeReq) error {
 	r.done = make(chan struct{})
 	var h maphash.Hash
@@ -87,7 +90,14 @@ func (db *DB) submit(r *writeReq) error {
 	case <-r.done:
 		return r.err
 	case <-r.ctx.Done():
-		return r.ctx.Err()
+		l.mu.Lock()
+		taken := r.taken
+		l.mu.Unlock()
+		if !taken {
+			return r.ctx.Err() // and take will drop it: its context is done
+		}
+		<-r.done
+		return r.err
 	}
 }
 
@@ -120,6 +130,7 @@ func take(pending *[]*writeReq) []*writeReq {
 			rest = append(rest, r)
 		default:
 			in[r.m] = true
+			r.taken = true
 			batch = append(batch, r)
 		}
 	}

@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pathbot/pathbot/internal/progress"
 	"github.com/pathbot/pathbot/internal/store"
@@ -116,5 +118,54 @@ func TestFailedWriteDoesNotFailItsBatch(t *testing.T) {
 	}
 	if s, err := db.Snapshot(context.Background(), store.Member{TeamID: "T1", UserID: "U07"}); err != nil || len(s.Shifts) != 0 {
 		t.Fatalf("failing member's snapshot = %+v, %v", s, err)
+	}
+}
+
+// TestWriteGivenUpWhileQueuedIsNeverApplied: a write whose caller gives up while it waits behind
+// another write of the same member is dropped, never applied later behind the caller's back.
+func TestWriteGivenUpWhileQueuedIsNeverApplied(t *testing.T) {
+	t.Parallel()
+	db, ctx := setup(t)
+	m := store.Member{TeamID: "T1", UserID: "U1"}
+	if _, err := db.Apply(ctx, m, "t0", store.Change{MarkReading: "dynamo", Status: store.StatusDone}); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the member's row so that the next write of this member waits in the database.
+	tx, err := db.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM members WHERE team_id = $1 AND user_id = $2 FOR UPDATE`, m.TeamID, m.UserID); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := db.Apply(ctx, m, "t1", store.Change{MarkReading: "the-log", Status: store.StatusDone})
+		first <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // t1 is now in its transaction, waiting for the lock
+	gctx, giveUp := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer giveUp()
+	if _, err := db.Apply(gctx, m, "t2", store.Change{MarkReading: "raft", Status: store.StatusDone}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued write whose caller gave up: err = %v, want the deadline", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	// Anything still queued would have run by the time a later write of the member returns.
+	s, err := db.Apply(ctx, m, "t3", store.Change{MarkReading: "spanner", Status: store.StatusDone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := s.Snapshot.Done(); !done["the-log"] || !done["spanner"] || done["raft"] {
+		t.Fatalf("done = %v, want the-log and spanner but not raft (given up)", done)
+	}
+	var n int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM processed_commands WHERE trigger_id = 't2'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("t2 recorded %d times (err %v), want never", n, err)
 	}
 }
