@@ -257,6 +257,40 @@ const (
 	bigActivity = 1_000_000 // activity rows over the last year
 )
 
+// BenchmarkApplyConcurrent is many members writing at once, as under load: group commit folds
+// the writes that queue behind one another into shared transactions. writes/tx is how many a
+// transaction carried; compare ns/op with BenchmarkApply/scored/done_undo (one writer).
+func BenchmarkApplyConcurrent(b *testing.B) {
+	db, _, rt := benchDB(b)
+	db.Score = scoreReadings
+	ctx := context.Background()
+	var next atomic.Int64
+	b.SetParallelism(16) // goroutines per GOMAXPROCS: a few dozen commands in flight
+	b.ReportAllocs()
+	before := rt.mark()
+	w0, t0 := db.WriteStats()
+	b.RunParallel(func(pb *testing.PB) {
+		m := store.Member{TeamID: "T1", UserID: fmt.Sprintf("UC%06d", next.Add(1))}
+		done := false
+		for i := 0; pb.Next(); i++ {
+			ch := store.Change{MarkReading: "reading-99", Status: store.StatusDone}
+			if done {
+				ch = store.Change{UnmarkReading: "reading-99"}
+			}
+			done = !done
+			if _, err := db.Apply(ctx, m, fmt.Sprintf("c-%s-%d", m.UserID, i), ch); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	rt.report(b, before)
+	w1, t1 := db.WriteStats()
+	if t1 > t0 {
+		b.ReportMetric(float64(w1-w0)/float64(t1-t0), "writes/tx")
+	}
+}
+
 // BenchmarkLeaderboard runs the leaderboard of a team of 50,000 members with 2,000,000 progress
 // and activity rows, as /path leaderboard (with an asker) and as the weekly post (without), and
 // prints the EXPLAIN ANALYZE of every statement each sends. Seeding takes a while, so it runs
