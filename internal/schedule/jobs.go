@@ -323,8 +323,8 @@ func (j *Jobs) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 			return res, err
 		}
 		res.Scheduled += n
-		// Stop when done, or when every member left is being written right now: the next
-		// sweep schedules them.
+		// Stop when done, or when a chunk stored nothing (another sweeper got there first),
+		// which also guarantees the loop ends.
 		if len(targets) < store.SweepChunk || n == 0 {
 			break
 		}

@@ -22,9 +22,10 @@ import (
 // Members are spread over a few lanes by hash. A lane runs one batch at a time and a batch holds
 // a member at most once, so the writes of one member in this process are applied one after the
 // other, in arrival order, each seeing the one before. Every batch locks its members in the same
-// (sorted) order, so batches of different lanes or replicas cannot deadlock one another. Any
-// error fails the whole transaction; each of its writes is then retried alone, so one bad write
-// never fails the others.
+// (byte) order, so batches of different lanes or replicas cannot deadlock one another, and a
+// batch gives up on a lock after a second (a row held elsewhere: psql, an unsorted bulk
+// statement). Any error fails the whole transaction; each of its writes is then retried alone,
+// so one bad or blocked write never fails or holds up the others.
 
 // writeLanes is how many batches may be in flight at once. Fewer lanes make bigger batches (less
 // work per write) but queue more; four keep a 2-core machine's Postgres busy without letting a
@@ -69,9 +70,9 @@ type writeBatcher struct {
 func newWriteBatcher() *writeBatcher { return &writeBatcher{seed: maphash.MakeSeed()} }
 
 // submit queues r and waits for its outcome. A caller that gives up while its write is still
-// queued gets its context's error and the write never happens; once the write is in a batch the
-// caller waits for its outcome (bounded by batchTimeout), so that nobody is told "error" about a
-// write that was saved.
+// queued gets its context's error and the write never happens; once the write is in a shared
+// batch the caller waits for its outcome (at most twice batchTimeout: the batch, then the write
+// alone), so that nobody is told "error" about a write a batch saved.
 func (db *DB) submit(r *writeReq) error {
 	r.done = make(chan struct{})
 	var h maphash.Hash
@@ -140,39 +141,64 @@ func take(pending *[]*writeReq) []*writeReq {
 
 // runBatch applies a batch in one transaction, or each write alone when that fails.
 func (db *DB) runBatch(batch []*writeReq) {
-	txs := 1
-	if len(batch) == 1 {
-		// Alone, the write is its caller's own: it ends when its caller gives up.
-		batch[0].err = db.write(batch[0].ctx, batch)
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-		err := db.write(ctx, batch)
-		cancel()
-		if err != nil {
-			txs = len(batch)
-			for _, r := range batch {
-				r.err = db.write(r.ctx, []*writeReq{r})
-			}
-		}
-	}
-	db.batch.transactions.Add(int64(txs))
 	db.batch.writes.Add(int64(len(batch)))
-	for _, r := range batch {
-		close(r.done)
+	if len(batch) == 1 {
+		db.batch.transactions.Add(1)
+		batch[0].err = db.writeAlone(batch[0])
+		close(batch[0].done)
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	err := db.write(ctx, batch, true)
+	cancel()
+	if err == nil {
+		db.batch.transactions.Add(1)
+		for _, r := range batch {
+			close(r.done)
+		}
+		return
+	}
+	// Each alone and at the same time, each answered as soon as it is done, so that a write
+	// stuck on a lock (a row held in psql, which failed the batch) delays no other caller. The
+	// lane waits for all of them (batchTimeout at most), so that a member's next write still
+	// comes after this one.
+	db.batch.transactions.Add(int64(1 + len(batch)))
+	var wg sync.WaitGroup
+	for _, r := range batch {
+		wg.Go(func() {
+			r.err = db.writeAlone(r)
+			close(r.done)
+		})
+	}
+	wg.Wait()
 }
 
-// freshCommand is true inside the transaction that recorded trigger $3 for team $1: the row's
-// xmin is this transaction's id. A redelivered command finds an older row and changes nothing.
+// writeAlone is one write in a transaction of its own. It is its caller's: it ends when its
+// caller gives up, and at batchTimeout at the latest, so that no caller can hold up its lane.
+func (db *DB) writeAlone(r *writeReq) error {
+	ctx, cancel := context.WithTimeout(r.ctx, batchTimeout)
+	defer cancel()
+	return db.write(ctx, []*writeReq{r}, false)
+}
+
+// batchLockTimeout bounds how long a batch waits for a row lock. Batches lock their members in
+// one order and hold them for milliseconds, so a longer wait means a lock held elsewhere (psql,
+// a bulk statement): the batch then fails, and its writes are retried alone, so that only the
+// write of the locked member waits for it.
+const batchLockTimeout = "1s"
+
+// freshCommand is true inside the transaction that recorded trigger $3 of user $2 for team $1:
+// the row's xmin is this transaction's id. A redelivered command finds an older row and changes
+// nothing.
 const freshCommand = `EXISTS (SELECT 1 FROM processed_commands
-       WHERE team_id = $1 AND trigger_id = $3 AND xmin = xid(pg_current_xact_id()))`
+       WHERE team_id = $1 AND trigger_id = $3 AND user_id = $2 AND xmin = xid(pg_current_xact_id()))`
 
 // write applies the writes of a batch, members in sorted order, in one transaction pipelined
 // into two round trips whatever their number: (enrol), record the command and lock the member,
 // change, and reload the snapshot; then score, raise the version and commit. The change runs in
 // the first trip whether or not the command is a redelivery, so each of its statements is
 // guarded in SQL (freshCommand). A batch of enrolments only commits in the first trip.
-func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
+func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err error) {
 	slices.SortFunc(batch, func(a, b *writeReq) int {
 		return cmp.Or(cmp.Compare(a.m.TeamID, b.m.TeamID), cmp.Compare(a.m.UserID, b.m.UserID))
 	})
@@ -187,6 +213,14 @@ func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
 		}
 		conn.Release()
 	}()
+	// The scorer (domain rules) runs here, on the lane's goroutine rather than the handler's: a
+	// panic in it must fail the write (and the batch, whose other writes are then retried
+	// alone), not end the process.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write %d changes: panic: %v", len(batch), p)
+		}
+	}()
 
 	writing := false
 	before := make([]Score, len(batch))
@@ -194,6 +228,9 @@ func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	later := db.queueTransactionSettings(b)
+	if shared {
+		b.Queue(`SELECT set_config('lock_timeout', '` + batchLockTimeout + `', true)`)
+	}
 	teams := map[string]bool{}
 	for i, r := range batch {
 		r.res = Result{}
@@ -239,7 +276,9 @@ func (db *DB) write(ctx context.Context, batch []*writeReq) (err error) {
 	versions := make([]int64, len(batch))
 	for i, r := range batch {
 		r.res.Changed = changed[i] > 0
-		r.res.announce = later && !r.res.Duplicate
+		// Duplicates too: the first delivery's commit may have looked failed to its caller (a
+		// deadline during COMMIT) and gone unannounced. Versions only grow, so it costs nothing.
+		r.res.announce = later
 		switch {
 		case !r.res.Changed:
 		case db.Score != nil:

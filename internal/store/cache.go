@@ -219,12 +219,13 @@ func (a *announcer) take() []string {
 	return p
 }
 
-// queueTransactionSettings tells the triggers of the write transaction being queued that it
-// raises the member versions itself (migration 00007) and, when the announcer runs, that the
-// process will announce them after the commit (00005). It reports the latter.
+// queueTransactionSettings tells the triggers of the write transaction being queued, when the
+// announcer runs, that the process raises the member versions itself (migration 00007) and will
+// announce them after the commit (00005), and reports whether it does. Without the announcer
+// (before Listen starts, after it stops) the triggers version and announce as for any writer,
+// since nobody else would announce.
 func (db *DB) queueTransactionSettings(b *pgx.Batch) (announceLater bool) {
 	if !db.ann.running.Load() {
-		b.Queue(`SELECT set_config('pathbot.versioned', 'by_writer', true)`)
 		return false
 	}
 	b.Queue(`SELECT set_config('pathbot.versioned', 'by_writer', true), set_config('pathbot.announce', 'after_commit', true)`)

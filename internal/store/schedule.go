@@ -46,11 +46,11 @@ func intp(v *int16) *int {
 	return &i
 }
 
-// SetNextNudges stores computed next nudge times, only for rows still unscheduled, so a settings
-// change that raced the computation wins, and reports how many it stored. Members being written
-// are skipped (the next call or sweep schedules them) rather than waited for, and the others are
-// locked in the order writes lock them. Callers keep targets short (SweepChunk): a command of a
-// member locked here waits for the statement.
+// SetNextNudges stores computed next nudge times, only for rows still unscheduled, and reports
+// how many it stored. It locks its members in the order writes lock them (byte order of the ids,
+// hence COLLATE "C"), so it waits for a write of one of them instead of deadlocking with it.
+// Callers keep targets short (SweepChunk): a command of a member locked here waits for the
+// statement.
 func (db *DB) SetNextNudges(ctx context.Context, targets []NudgeTarget, next []time.Time) (int, error) {
 	if len(targets) == 0 {
 		return 0, nil
@@ -61,7 +61,7 @@ func (db *DB) SetNextNudges(ctx context.Context, targets []NudgeTarget, next []t
 	}
 	tag, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(team_id, user_id, next)),
 	    l AS (SELECT m.team_id, m.user_id FROM members m JOIN u ON m.team_id = u.team_id AND m.user_id = u.user_id
-	          WHERE m.next_nudge_at IS NULL ORDER BY m.team_id, m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
+	          WHERE m.next_nudge_at IS NULL ORDER BY m.team_id COLLATE "C", m.user_id COLLATE "C" FOR NO KEY UPDATE OF m)
 	    UPDATE members m SET next_nudge_at = u.next FROM u JOIN l ON l.team_id = u.team_id AND l.user_id = u.user_id
 	    WHERE m.team_id = u.team_id AND m.user_id = u.user_id`, teams, users, next)
 	if err != nil {
@@ -164,8 +164,9 @@ type Profile struct {
 }
 
 // UpdateProfiles stores names and time zones fetched from Slack for members of a team. A member
-// whose time zone changed is rescheduled. Like SetNextNudges it skips members being written (the
-// next sweep catches them up), locks in write order, and wants short lists (SweepChunk).
+// whose time zone changed is rescheduled. Like SetNextNudges it locks in write order and wants
+// short lists (SweepChunk). (It waits for members being written rather than skipping them: a
+// skipped member would stay stale and make every sweep fetch the whole users.list again.)
 func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) error {
 	if len(ps) == 0 {
 		return nil
@@ -180,7 +181,7 @@ func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) e
 	}
 	_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS u(user_id, name, tz)),
 	    l AS (SELECT m.user_id FROM members m JOIN u ON m.user_id = u.user_id WHERE m.team_id = $1
-	          ORDER BY m.user_id FOR NO KEY UPDATE OF m SKIP LOCKED)
+	          ORDER BY m.user_id COLLATE "C" FOR NO KEY UPDATE OF m)
 	    UPDATE members m SET display_name = u.name, tz = NULLIF(u.tz, ''), tz_checked_at = now(),
 	        next_nudge_at = CASE WHEN m.tz IS DISTINCT FROM NULLIF(u.tz, '') THEN NULL ELSE m.next_nudge_at END
 	    FROM u JOIN l USING (user_id)
