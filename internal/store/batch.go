@@ -227,10 +227,11 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 	changed := make([]int64, len(batch))
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	later := db.queueTransactionSettings(b)
+	lockTimeout := ""
 	if shared {
-		b.Queue(`SELECT set_config('lock_timeout', '` + batchLockTimeout + `', true)`)
+		lockTimeout = batchLockTimeout
 	}
+	later := db.queueTransactionSettings(b, lockTimeout)
 	teams := map[string]bool{}
 	for i, r := range batch {
 		r.res = Result{}

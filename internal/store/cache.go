@@ -223,13 +223,19 @@ func (a *announcer) take() []string {
 // announcer runs, that the process raises the member versions itself (migration 00007) and will
 // announce them after the commit (00005), and reports whether it does. Without the announcer
 // (before Listen starts, after it stops) the triggers version and announce as for any writer,
-// since nobody else would announce.
-func (db *DB) queueTransactionSettings(b *pgx.Batch) (announceLater bool) {
-	if !db.ann.running.Load() {
-		return false
+// since nobody else would announce. A non-empty lockTimeout bounds the transaction's lock waits.
+func (db *DB) queueTransactionSettings(b *pgx.Batch, lockTimeout string) (announceLater bool) {
+	later := db.ann.running.Load()
+	switch {
+	case later && lockTimeout != "":
+		b.Queue(`SELECT set_config('pathbot.versioned', 'by_writer', true), set_config('pathbot.announce', 'after_commit', true),
+		        set_config('lock_timeout', $1, true)`, lockTimeout)
+	case later:
+		b.Queue(`SELECT set_config('pathbot.versioned', 'by_writer', true), set_config('pathbot.announce', 'after_commit', true)`)
+	case lockTimeout != "":
+		b.Queue(`SELECT set_config('lock_timeout', $1, true)`, lockTimeout)
 	}
-	b.Queue(`SELECT set_config('pathbot.versioned', 'by_writer', true), set_config('pathbot.announce', 'after_commit', true)`)
-	return true
+	return later
 }
 
 // announceDelay gathers the announcements of this long into one statement. It is also how much
