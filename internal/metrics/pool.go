@@ -108,16 +108,11 @@ func (m *Metrics) WatchCache(reg prometheus.Registerer, stats func() (hits, miss
 	if m == nil || reg == nil {
 		return nil
 	}
-	hits := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pathbot", Name: "snapshot_cache_hits_total",
-		Help: "Progress snapshots served from this process's cache."}, func() float64 { h, _ := stats(); return float64(h) })
-	misses := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pathbot", Name: "snapshot_cache_misses_total",
-		Help: "Progress snapshots read from Postgres because none current was cached."}, func() float64 { _, m := stats(); return float64(m) })
-	for _, c := range []prometheus.Collector{hits, misses} {
-		if err := reg.Register(c); err != nil {
-			return err
-		}
-	}
-	return nil
+	return registerPair(reg, stats,
+		prometheus.CounterOpts{Namespace: "pathbot", Name: "snapshot_cache_hits_total",
+			Help: "Progress snapshots served from this process's cache."},
+		prometheus.CounterOpts{Namespace: "pathbot", Name: "snapshot_cache_misses_total",
+			Help: "Progress snapshots read from Postgres because none current was cached."})
 }
 
 // WatchWrites registers pathbot_store_writes_total and pathbot_store_write_transactions_total,
@@ -126,11 +121,19 @@ func (m *Metrics) WatchWrites(reg prometheus.Registerer, stats func() (writes, t
 	if m == nil || reg == nil {
 		return nil
 	}
-	writes := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pathbot", Name: "store_writes_total",
-		Help: "Writes (changes and first enrolments) this process made."}, func() float64 { w, _ := stats(); return float64(w) })
-	txs := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pathbot", Name: "store_write_transactions_total",
-		Help: "Transactions those writes took; writes that arrive together share one (group commit)."}, func() float64 { _, t := stats(); return float64(t) })
-	for _, c := range []prometheus.Collector{writes, txs} {
+	return registerPair(reg, stats,
+		prometheus.CounterOpts{Namespace: "pathbot", Name: "store_writes_total",
+			Help: "Writes (changes and first enrolments) this process made."},
+		prometheus.CounterOpts{Namespace: "pathbot", Name: "store_write_transactions_total",
+			Help: "Transactions those writes took; writes that arrive together share one (group commit)."})
+}
+
+// registerPair registers two counters read from one stats function at each scrape.
+func registerPair(reg prometheus.Registerer, stats func() (int64, int64), first, second prometheus.CounterOpts) error {
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(first, func() float64 { v, _ := stats(); return float64(v) }),
+		prometheus.NewCounterFunc(second, func() float64 { _, v := stats(); return float64(v) }),
+	} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
