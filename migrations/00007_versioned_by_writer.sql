@@ -1,8 +1,9 @@
 -- pathbot's own writes raise the member's version themselves.
 --
 -- A pathbot write already updates the member row once (its score), so it raises the version in
--- that same UPDATE and sets pathbot.versioned = 'by_writer' for its transaction; the triggers of
--- 00005 then skip their own UPDATE of the member row. That was up to two more row versions per
+-- that same UPDATE and, while the process announces its own writes after commit (store.Listen
+-- running), sets pathbot.versioned = 'by_writer' for its transaction; the triggers of 00005 then
+-- skip their own UPDATE of the member row (and their NOTIFY, which the process sends instead). That was up to two more row versions per
 -- write (an upsert fires both the INSERT and the UPDATE trigger), which the load test showed as
 -- Postgres's largest cost per write. Every other writer (psql, an older binary) is versioned by
 -- the triggers as before.
