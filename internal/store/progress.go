@@ -222,17 +222,16 @@ func queueScore(b *pgx.Batch, m Member, before, after Score, version *int64) {
 	for _, id := range before.Milestones {
 		had[id] = true
 	}
+	// One activity row: the points, with the first milestone completed if any; each further
+	// milestone completed gets a row of its own with no points.
 	points := []int32{int32(after.Points - before.Points)}
 	milestones := []*string{nil}
-	first := true
 	for _, id := range after.Milestones {
-		if had[id] {
-			continue
-		}
-		if first {
+		switch {
+		case had[id]:
+		case milestones[0] == nil:
 			milestones[0] = &id
-			first = false
-		} else {
+		default:
 			points, milestones = append(points, 0), append(milestones, &id)
 		}
 	}
