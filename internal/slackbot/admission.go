@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
+
+	"github.com/pathbot/pathbot/internal/slacksocket"
 )
 
 // Admission control. Every slash command, click and event holds one of MaxInFlight slots while its
@@ -224,26 +225,28 @@ func (b *Bot) shed(kind, reason string) {
 }
 
 // shedSlash acks a slash command with the busy answer.
-func (b *Bot) shedSlash(sm acker, req *socketmode.Request, recv time.Time, reason string) {
-	if err := sm.Ack(*req, Reply{Text: busyText}.payload()); err != nil {
+func (b *Bot) shedSlash(sm acker, envelopeID string, recv time.Time, reason string) {
+	p, err := Reply{Text: busyText}.payload()
+	if err == nil {
+		err = sm.Ack(envelopeID, p)
+	}
+	if err != nil {
 		b.Log.Error("ack failed", "err", err)
 	}
 	if b.Obs != nil {
-		b.Obs.Ack(socketmode.RequestTypeSlashCommands, time.Since(recv))
+		b.Obs.Ack(slacksocket.TypeSlashCommands, time.Since(recv))
 	}
-	b.shed(socketmode.RequestTypeSlashCommands, reason)
+	b.shed(slacksocket.TypeSlashCommands, reason)
 }
 
 // shedInteractive acks a click and, if few are being posted already, tells the user through
 // response_url, as a new ephemeral message so that the buttons stay to click again.
-func (b *Bot) shedInteractive(ctx context.Context, sm acker, req *socketmode.Request, cb slack.InteractionCallback, recv time.Time, reason string) {
-	if err := sm.Ack(*req); err != nil {
-		b.Log.Error("ack failed", "err", err)
-	}
+func (b *Bot) shedInteractive(ctx context.Context, sm acker, envelopeID string, cb slack.InteractionCallback, recv time.Time, reason string) {
+	b.ackEmpty(sm, envelopeID)
 	if b.Obs != nil {
-		b.Obs.Ack(socketmode.RequestTypeInteractive, time.Since(recv))
+		b.Obs.Ack(slacksocket.TypeInteractive, time.Since(recv))
 	}
-	b.shed(socketmode.RequestTypeInteractive, reason)
+	b.shed(slacksocket.TypeInteractive, reason)
 	if cb.Type != slack.InteractionTypeBlockActions || cb.ResponseURL == "" {
 		return
 	}
@@ -264,12 +267,10 @@ func (b *Bot) shedInteractive(ctx context.Context, sm acker, req *socketmode.Req
 }
 
 // shedEvent acks an Events API envelope and drops it (an App Home not refreshed this once).
-func (b *Bot) shedEvent(sm acker, req *socketmode.Request, recv time.Time, reason string) {
-	if err := sm.Ack(*req); err != nil {
-		b.Log.Error("ack failed", "err", err)
-	}
+func (b *Bot) shedEvent(sm acker, envelopeID string, recv time.Time, reason string) {
+	b.ackEmpty(sm, envelopeID)
 	if b.Obs != nil {
-		b.Obs.Ack(socketmode.RequestTypeEventsAPI, time.Since(recv))
+		b.Obs.Ack(slacksocket.TypeEventsAPI, time.Since(recv))
 	}
-	b.shed(socketmode.RequestTypeEventsAPI, reason)
+	b.shed(slacksocket.TypeEventsAPI, reason)
 }

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/pathbot/pathbot/internal/curriculum"
 	"github.com/pathbot/pathbot/internal/progress"
+	"github.com/pathbot/pathbot/internal/slacksocket"
 	"github.com/pathbot/pathbot/internal/store"
 )
 
@@ -65,12 +65,14 @@ type ackRec struct {
 // fakeSocket records acks instead of writing them to a WebSocket.
 type fakeSocket struct{ acks chan ackRec }
 
-func (f *fakeSocket) Ack(req socketmode.Request, payload ...any) error {
-	rec := ackRec{id: req.EnvelopeID, at: time.Now()}
+func (f *fakeSocket) Ack(envelopeID string, payload json.RawMessage) error {
+	rec := ackRec{id: envelopeID, at: time.Now()}
 	if len(payload) > 0 {
-		if p, ok := payload[0].(map[string]any); ok {
-			rec.text, _ = p["text"].(string)
+		var p struct{ Text string }
+		if err := json.Unmarshal(payload, &p); err != nil {
+			return err
 		}
+		rec.text = p.Text
 	}
 	f.acks <- rec
 	return nil
@@ -192,10 +194,7 @@ func newAdmissionRig(t *testing.T, limit int, wait time.Duration) *admissionRig 
 func (r *admissionRig) slash(text string, recv time.Time) string {
 	id := fmt.Sprintf("E%d", r.seq.Add(1))
 	sc := slack.SlashCommand{TeamID: "T1", UserID: "U1", Command: "/path", Text: text, TriggerID: "trig-" + id, ResponseURL: r.url}
-	r.bot.dispatch(context.Background(), r.sock, socketmode.Event{
-		Type: socketmode.EventTypeSlashCommand, Data: sc,
-		Request: &socketmode.Request{EnvelopeID: id, Type: socketmode.RequestTypeSlashCommands},
-	}, recv)
+	r.bot.dispatch(context.Background(), r.sock, &slacksocket.Request{EnvelopeID: id, Type: slacksocket.TypeSlashCommands, Slash: sc}, recv)
 	return id
 }
 
@@ -210,10 +209,11 @@ func (r *admissionRig) click(value string) {
 			{ActionID: ActionDone, Value: value},
 		}},
 	}
-	r.bot.dispatch(context.Background(), r.sock, socketmode.Event{
-		Type: socketmode.EventTypeInteractive, Data: cb,
-		Request: &socketmode.Request{EnvelopeID: "EC", Type: socketmode.RequestTypeInteractive},
-	}, time.Now())
+	payload, err := json.Marshal(cb)
+	if err != nil {
+		panic(err)
+	}
+	r.bot.dispatch(context.Background(), r.sock, &slacksocket.Request{EnvelopeID: "EC", Type: slacksocket.TypeInteractive, Payload: payload}, time.Now())
 }
 
 // waitFor polls cond for up to 5 s.

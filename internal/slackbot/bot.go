@@ -7,6 +7,7 @@ package slackbot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +17,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
-	"github.com/slack-go/slack/socketmode"
+
+	"github.com/pathbot/pathbot/internal/slacksocket"
 )
 
 // Observer receives what the bot does, for metrics. A nil Observer records nothing.
@@ -54,15 +56,16 @@ type Bot struct {
 	// still exits in time.
 	work      context.Context
 	mu        sync.Mutex
-	connected map[*socketmode.Client]bool
+	connected map[*slacksocket.Link]bool
 
 	admOnce   sync.Once
 	admission *admission
 }
 
-// acker acknowledges envelopes: a *socketmode.Client, or a fake in tests.
+// acker acknowledges envelopes with a JSON payload (nil for none): a *slacksocket.Link, or a
+// fake in tests.
 type acker interface {
-	Ack(req socketmode.Request, payload ...any) error
+	Ack(envelopeID string, payload json.RawMessage) error
 }
 
 // Connected reports whether at least one Socket Mode link is up, for readiness.
@@ -77,10 +80,10 @@ func (b *Bot) Connected() bool {
 	return false
 }
 
-func (b *Bot) setConnected(c *socketmode.Client, up bool) {
+func (b *Bot) setConnected(c *slacksocket.Link, up bool) {
 	b.mu.Lock()
 	if b.connected == nil {
-		b.connected = map[*socketmode.Client]bool{}
+		b.connected = map[*slacksocket.Link]bool{}
 	}
 	b.connected[c] = up
 	b.mu.Unlock()
@@ -103,24 +106,31 @@ func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
 	defer stopWork()
 	b.work = work
 	errc := make(chan error, n)
-	var loops sync.WaitGroup
 	for i := 0; i < n; i++ {
-		sm := socketmode.New(b.API)
-		go func() { errc <- sm.RunContext(sockCtx) }()
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			b.loop(ctx, sm)
-		}()
+		link := &slacksocket.Link{API: b.API, Log: b.Log}
+		link.State = func(up bool) {
+			b.setConnected(link, up)
+			if up {
+				b.Log.Info("socket mode connected")
+			}
+		}
+		link.Handle = func(req *slacksocket.Request, recv time.Time) {
+			if ctx.Err() != nil {
+				// Shutting down: not acked, so Slack gives it to another replica.
+				return
+			}
+			b.dispatch(ctx, link, req, recv)
+		}
+		go func() { errc <- link.Run(sockCtx) }()
 	}
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
-		// RunContext returns early only on a fatal error such as invalid_auth.
-		runErr = fmt.Errorf("socket mode: %w", err)
+		// Run returns early only when Slack refuses the token.
+		b.Log.Error("slack rejected the app-level token; check SLACK_APP_TOKEN", "err", err)
+		runErr = err
 	}
-	loops.Wait()
 	waited := make(chan struct{})
 	go func() { b.inflight.Wait(); close(waited) }()
 	select {
@@ -133,91 +143,51 @@ func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
 	return runErr
 }
 
-func (b *Bot) loop(ctx context.Context, sm *socketmode.Client) {
-	for {
-		select {
-		case <-ctx.Done():
+// dispatch hands a request envelope, received at recv, to admission control. It runs on the
+// link's reading goroutine, so it only decodes and hands over.
+func (b *Bot) dispatch(ctx context.Context, sm acker, req *slacksocket.Request, recv time.Time) {
+	switch req.Type {
+	case slacksocket.TypeSlashCommands:
+		sc := req.Slash
+		b.admit(ctx, job{
+			kind: req.Type, recv: recv,
+			run:  func(ctx context.Context, release func()) { b.slash(ctx, sm, req.EnvelopeID, sc, recv, release) },
+			shed: func(reason string) { b.shedSlash(sm, req.EnvelopeID, recv, reason) },
+		})
+	case slacksocket.TypeInteractive:
+		var cb slack.InteractionCallback
+		if err := json.Unmarshal(req.Payload, &cb); err != nil {
+			b.Log.Warn("unreadable interaction payload acked and ignored", "err", err)
+			b.ackEmpty(sm, req.EnvelopeID)
 			return
-		case evt, ok := <-sm.Events:
-			if !ok {
-				return
-			}
-			b.event(ctx, sm, evt)
 		}
-	}
-}
-
-func (b *Bot) event(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
-	switch evt.Type {
-	case socketmode.EventTypeConnecting:
-		b.Log.Debug("socket mode connecting")
-	case socketmode.EventTypeConnected:
-		b.setConnected(sm, true)
-		b.Log.Info("socket mode connected")
-	case socketmode.EventTypeConnectionError:
-		b.setConnected(sm, false)
-		b.Log.Warn("socket mode connection error", "err", errString(evt.Data))
-	case socketmode.EventTypeDisconnect:
-		b.setConnected(sm, false)
-	case socketmode.EventTypeHello:
-	case socketmode.EventTypeInvalidAuth:
-		b.setConnected(sm, false)
-		b.Log.Error("slack rejected the app-level token (invalid_auth); check SLACK_APP_TOKEN")
-	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
-		b.dispatch(ctx, sm, evt, time.Now())
+		b.admit(ctx, job{
+			kind: req.Type, recv: recv,
+			run:  func(ctx context.Context, release func()) { b.interactive(ctx, sm, req.EnvelopeID, cb, recv, release) },
+			shed: func(reason string) { b.shedInteractive(ctx, sm, req.EnvelopeID, cb, recv, reason) },
+		})
+	case slacksocket.TypeEventsAPI:
+		ev, err := slackevents.ParseEvent(req.Payload, slackevents.OptionNoVerifyToken())
+		if err != nil {
+			b.Log.Warn("unreadable Events API payload acked and ignored", "err", err)
+			b.ackEmpty(sm, req.EnvelopeID)
+			return
+		}
+		b.admit(ctx, job{
+			kind: req.Type, recv: recv,
+			run:  func(ctx context.Context, release func()) { b.eventsAPI(ctx, sm, req.EnvelopeID, ev, recv, release) },
+			shed: func(reason string) { b.shedEvent(sm, req.EnvelopeID, recv, reason) },
+		})
 	default:
-		if evt.Type != "" && evt.Request != nil && evt.Request.EnvelopeID != "" {
-			// An envelope we don't handle still gets acked so Slack doesn't retry it.
-			_ = sm.Ack(*evt.Request)
-		}
+		// An envelope we don't handle still gets acked so Slack doesn't retry it.
+		b.ackEmpty(sm, req.EnvelopeID)
 	}
 }
 
-// dispatch hands a request envelope, received at recv, to admission control.
-func (b *Bot) dispatch(ctx context.Context, sm acker, evt socketmode.Event, recv time.Time) {
-	req := evt.Request
-	if req == nil {
-		return
+func (b *Bot) ackEmpty(sm acker, envelopeID string) {
+	if err := sm.Ack(envelopeID, nil); err != nil {
+		b.Log.Error("ack failed", "err", err)
 	}
-	switch evt.Type {
-	case socketmode.EventTypeSlashCommand:
-		sc, ok := evt.Data.(slack.SlashCommand)
-		if !ok {
-			return
-		}
-		b.admit(ctx, job{
-			kind: socketmode.RequestTypeSlashCommands, recv: recv,
-			run:  func(ctx context.Context, release func()) { b.slash(ctx, sm, req, sc, recv, release) },
-			shed: func(reason string) { b.shedSlash(sm, req, recv, reason) },
-		})
-	case socketmode.EventTypeInteractive:
-		cb, ok := evt.Data.(slack.InteractionCallback)
-		if !ok {
-			return
-		}
-		b.admit(ctx, job{
-			kind: socketmode.RequestTypeInteractive, recv: recv,
-			run:  func(ctx context.Context, release func()) { b.interactive(ctx, sm, req, cb, recv, release) },
-			shed: func(reason string) { b.shedInteractive(ctx, sm, req, cb, recv, reason) },
-		})
-	case socketmode.EventTypeEventsAPI:
-		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-		if !ok {
-			return
-		}
-		b.admit(ctx, job{
-			kind: socketmode.RequestTypeEventsAPI, recv: recv,
-			run:  func(ctx context.Context, release func()) { b.eventsAPI(ctx, sm, req, ev, recv, release) },
-			shed: func(reason string) { b.shedEvent(sm, req, recv, reason) },
-		})
-	}
-}
-
-func errString(v any) string {
-	if e, ok := v.(*slack.ConnectionErrorEvent); ok && e.ErrorObj != nil {
-		return e.ErrorObj.Error()
-	}
-	return fmt.Sprint(v)
 }
 
 // spawn runs one envelope's work on its own goroutine, detached from shutdown so that work which
@@ -241,20 +211,31 @@ func (b *Bot) spawn(ctx context.Context, f func(context.Context)) {
 	}()
 }
 
-func (r Reply) payload() map[string]any {
-	p := map[string]any{"response_type": "ephemeral", "text": r.Text}
-	if len(r.Blocks) > 0 {
-		p["blocks"] = r.Blocks
+// ackPayload is what a slash command's ack carries: the answer, shown to the user only.
+type ackPayload struct {
+	ResponseType string        `json:"response_type"`
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+func (r Reply) ack() ackPayload {
+	return ackPayload{ResponseType: "ephemeral", Text: r.Text, Blocks: r.Blocks}
+}
+
+func (r Reply) payload() (json.RawMessage, error) {
+	p, err := json.Marshal(r.ack())
+	if err != nil {
+		return nil, fmt.Errorf("encode answer: %w", err)
 	}
-	return p
+	return p, nil
 }
 
 // slash answers a slash command received at recv. release frees its admission slot; it is called
 // as soon as the handler is done, before any answer is posted to response_url.
-func (b *Bot) slash(ctx context.Context, sm acker, req *socketmode.Request, sc slack.SlashCommand, recv time.Time, release func()) {
+func (b *Bot) slash(ctx context.Context, sm acker, envelopeID string, sc slack.SlashCommand, recv time.Time, release func()) {
 	// Built on demand: With pre-formats its attributes, which costs on every command otherwise.
 	log := func() *slog.Logger {
-		return b.Log.With("team", sc.TeamID, "user", sc.UserID, "command", sc.Command, "envelope", req.EnvelopeID)
+		return b.Log.With("team", sc.TeamID, "user", sc.UserID, "command", sc.Command, "envelope", envelopeID)
 	}
 	// The handler runs on this goroutine and a timer stands by to ack empty if it is too slow to
 	// answer inside the ack; whichever finishes first claims the ack. (A second goroutine per
@@ -268,7 +249,7 @@ func (b *Bot) slash(ctx context.Context, sm acker, req *socketmode.Request, sc s
 	var ackAt time.Duration
 	acked := make(chan struct{}) // closed once the empty ack of a deferred answer is sent
 	ackEmpty := func() {
-		if err := sm.Ack(*req); err != nil {
+		if err := sm.Ack(envelopeID, nil); err != nil {
 			log().Error("ack failed", "err", err)
 		}
 		ackAt = time.Since(recv)
@@ -288,7 +269,11 @@ func (b *Bot) slash(ctx context.Context, sm acker, req *socketmode.Request, sc s
 	}
 	a := b.runSlash(ctx, sc, release)
 	if state.CompareAndSwap(pending, answered) {
-		if err := sm.Ack(*req, a.r.payload()); err != nil {
+		p, err := a.r.payload()
+		if err == nil {
+			err = sm.Ack(envelopeID, p)
+		}
+		if err != nil {
 			log().Error("ack failed", "err", err)
 		}
 		ackAt = time.Since(recv)
@@ -370,13 +355,11 @@ func Retry(ctx context.Context, f func() error) error {
 	return err
 }
 
-func (b *Bot) interactive(ctx context.Context, sm acker, req *socketmode.Request, cb slack.InteractionCallback, recv time.Time, release func()) {
+func (b *Bot) interactive(ctx context.Context, sm acker, envelopeID string, cb slack.InteractionCallback, recv time.Time, release func()) {
 	// Button clicks are acked at once and answered through response_url, replacing the message.
-	if err := sm.Ack(*req); err != nil {
-		b.Log.Error("ack failed", "err", err)
-	}
+	b.ackEmpty(sm, envelopeID)
 	if b.Obs != nil {
-		b.Obs.Ack(socketmode.RequestTypeInteractive, time.Since(recv))
+		b.Obs.Ack(slacksocket.TypeInteractive, time.Since(recv))
 	}
 	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
 		return
@@ -396,12 +379,10 @@ func (b *Bot) interactive(ctx context.Context, sm acker, req *socketmode.Request
 	}
 }
 
-func (b *Bot) eventsAPI(ctx context.Context, sm acker, req *socketmode.Request, ev slackevents.EventsAPIEvent, recv time.Time, release func()) {
-	if err := sm.Ack(*req); err != nil {
-		b.Log.Error("ack failed", "err", err)
-	}
+func (b *Bot) eventsAPI(ctx context.Context, sm acker, envelopeID string, ev slackevents.EventsAPIEvent, recv time.Time, release func()) {
+	b.ackEmpty(sm, envelopeID)
 	if b.Obs != nil {
-		b.Obs.Ack(socketmode.RequestTypeEventsAPI, time.Since(recv))
+		b.Obs.Ack(slacksocket.TypeEventsAPI, time.Since(recv))
 	}
 	home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent)
 	if !ok || home.Tab != "home" {

@@ -62,7 +62,7 @@ func render(t *testing.T, r Reply) string {
 	var buf strings.Builder
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r.payload()); err != nil {
+	if err := enc.Encode(r.ack()); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()

@@ -1,0 +1,92 @@
+package slacksocket
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// countingConn counts the writes that reach the network.
+type countingConn struct {
+	net.Conn
+	writes int
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Conn.Write(p)
+}
+
+// Frames written together reach the network in one write, whole and in order.
+func TestWriteFramesInOneWrite(t *testing.T) {
+	got := make(chan string, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- string(msg)
+		}
+	}))
+	defer srv.Close()
+
+	var cc *countingConn
+	var out *batchConn
+	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		cc = &countingConn{Conn: c}
+		out = &batchConn{Conn: cc}
+		return out, nil
+	}}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := cc.writes
+	var frames [][]byte
+	for i := range 50 {
+		frames = append(frames, fmt.Appendf(nil, `{"envelope_id":"E%d"}`, i))
+	}
+	if err := writeFrames(conn, out, frames); err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.writes - before; n != 1 {
+		t.Errorf("50 frames took %d writes, want 1", n)
+	}
+	for i := range 50 {
+		select {
+		case m := <-got:
+			if want := fmt.Sprintf(`{"envelope_id":"E%d"}`, i); m != want {
+				t.Fatalf("message %d is %s, want %s", i, m, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("message %d never arrived", i)
+		}
+	}
+	// After the batch, writes go straight through again.
+	before = cc.writes
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"envelope_id":"alone"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if cc.writes-before != 1 || <-got != `{"envelope_id":"alone"}` {
+		t.Error("a write after the batch did not go straight out")
+	}
+	conn.Close()
+}
