@@ -31,11 +31,6 @@ type jsonReader[T string | []byte] struct {
 	depth int
 }
 
-// decodeRune is utf8.DecodeRune for either.
-func decodeRune[T string | []byte](b T, i int) (rune, int) {
-	return utf8.DecodeRuneInString(string(b[i:min(i+utf8.UTFMax, len(b))]))
-}
-
 func (r *jsonReader[T]) ws() {
 	for r.i < len(r.b) {
 		switch r.b[r.i] {
@@ -144,6 +139,14 @@ var (
 	}()
 )
 
+// maxInternedKey is the length of the longest internedKeys entry.
+var maxInternedKey = func() (n int) {
+	for k := range internedKeys {
+		n = max(n, len(k))
+	}
+	return n
+}()
+
 func setOfStrings(vs ...string) map[string]string {
 	m := make(map[string]string, len(vs))
 	for _, v := range vs {
@@ -159,27 +162,31 @@ func (r *jsonReader[T]) str() (string, bool) {
 	b := r.b
 	i := r.i + 1
 	start := i
-	for i < len(b) {
-		c := b[i]
-		switch {
+	ascii := true
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
 		case c == '"':
-			r.i = i + 1
-			if s, ok := internedKeys[string(b[start:i])]; ok {
-				return s, true
+			s := b[start:i]
+			// Checked once for the whole string: much cheaper than rune by rune. (For a
+			// []byte reader the conversion may copy; only string readers decode strings.)
+			if !ascii && !utf8.ValidString(string(s)) {
+				return "", false
 			}
-			return string(b[start:i]), true
+			r.i = i + 1
+			// Only short strings can be keys worth sharing; hashing long texts to find out
+			// cost more than the copy it could save.
+			if len(s) <= maxInternedKey {
+				if k, ok := internedKeys[string(s)]; ok {
+					return k, true
+				}
+			}
+			return string(s), true
 		case c == '\\':
 			return r.strEscaped(start, i)
 		case c < 0x20:
 			return "", false
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			ru, size := decodeRune(b, i)
-			if ru == utf8.RuneError && size == 1 {
-				return "", false
-			}
-			i += size
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
 	return "", false
@@ -200,7 +207,9 @@ func (r *jsonReader[T]) plainStrEnd() int {
 	return 0
 }
 
-// strEscaped finishes a string from i, the first backslash; b[start:i] is plain.
+// strEscaped finishes a string from i, the first backslash; b[start:i] is plain. Runs of
+// plain bytes are copied whole, and the result's UTF-8 is checked once at the end: escapes
+// only ever add whole runes, so it is valid exactly when every raw run is.
 func (r *jsonReader[T]) strEscaped(start, i int) (string, bool) {
 	b := r.b
 	// The string ends at the first quote not escaped; unescaped it is no longer.
@@ -211,31 +220,43 @@ func (r *jsonReader[T]) strEscaped(start, i int) (string, bool) {
 		}
 		end++
 	}
-	out := make([]byte, 0, min(end, len(b))-start)
-	out = append(out, b[start:i]...)
+	var out strings.Builder // its String() is the buffer itself, not a second copy
+	out.Grow(min(end, len(b)) - start)
+	out.WriteString(string(b[start:i]))
 	for i < len(b) {
-		c := b[i]
-		switch {
+		j := i
+		for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
+			j++
+		}
+		out.WriteString(string(b[i:j]))
+		if i = j; i >= len(b) {
+			return "", false
+		}
+		switch c := b[i]; {
 		case c == '"':
+			s := out.String()
+			if !utf8.ValidString(s) {
+				return "", false
+			}
 			r.i = i + 1
-			return string(out), true
+			return s, true
 		case c == '\\':
 			if i+1 >= len(b) {
 				return "", false
 			}
 			switch e := b[i+1]; e {
 			case '"', '\\', '/':
-				out = append(out, e)
+				out.WriteByte(e)
 			case 'b':
-				out = append(out, '\b')
+				out.WriteByte('\b')
 			case 'f':
-				out = append(out, '\f')
+				out.WriteByte('\f')
 			case 'n':
-				out = append(out, '\n')
+				out.WriteByte('\n')
 			case 'r':
-				out = append(out, '\r')
+				out.WriteByte('\r')
 			case 't':
-				out = append(out, '\t')
+				out.WriteByte('\t')
 			case 'u':
 				if i+6 > len(b) {
 					return "", false
@@ -251,24 +272,14 @@ func (r *jsonReader[T]) strEscaped(start, i int) (string, bool) {
 				if ru >= 0xD800 && ru < 0xE000 {
 					return "", false
 				}
-				out = utf8.AppendRune(out, ru)
+				out.WriteRune(ru)
 				i += 4
 			default:
 				return "", false
 			}
 			i += 2
-		case c < 0x20:
+		default: // a control character
 			return "", false
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			i++
-		default:
-			ru, size := decodeRune(b, i)
-			if ru == utf8.RuneError && size == 1 {
-				return "", false
-			}
-			out = append(out, b[i:i+size]...)
-			i += size
 		}
 	}
 	return "", false

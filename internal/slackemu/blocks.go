@@ -74,9 +74,11 @@ func (c *checker) messages() []string {
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
 
-func (c *checker) maxLen(ptr, s string, max int) {
-	if runes(s) > max {
-		c.fail(ptr, "must be less than %d characters", max+1)
+// maxLen checks s at ptr+"/"+key; the pointer is only built for an error, and the runes
+// only counted when the bytes could be too many (a rune is at least one byte).
+func (c *checker) maxLen(ptr, key, s string, max int) {
+	if len(s) > max && runes(s) > max {
+		c.fail(ptr+"/"+key, "must be less than %d characters", max+1)
 	}
 }
 
@@ -98,7 +100,7 @@ func (c *checker) str(m map[string]any, key, ptr string, max int, required bool)
 		c.fail(ptr+"/"+key, "must be more than 0 characters")
 	}
 	if max > 0 {
-		c.maxLen(ptr+"/"+key, s, max)
+		c.maxLen(ptr, key, s, max)
 	}
 	return s, true
 }
@@ -132,7 +134,7 @@ func (c *checker) text(v any, ptr string, max int, plainOnly bool) {
 	if s == "" {
 		c.fail(ptr+"/text", "must be more than 0 characters")
 	}
-	c.maxLen(ptr+"/text", s, max)
+	c.maxLen(ptr, "text", s, max)
 }
 
 func (c *checker) optText(m map[string]any, key, ptr string, max int, plainOnly bool) {
@@ -197,11 +199,12 @@ func (c *checker) blocks(v any, ptr string) []any {
 		c.fail(ptr, "no more than %d items allowed", max)
 	}
 	ids := make(map[string]bool, len(list))
+	// p is the block's pointer, built only for an error.
+	p := func(i int) string { return ptr + "/" + strconv.Itoa(i) }
 	for i, b := range list {
-		p := ptr + "/" + strconv.Itoa(i)
 		m, ok := b.(map[string]any)
 		if !ok {
-			c.fail(p, "must be an object")
+			c.fail(p(i), "must be an object")
 			continue
 		}
 		raw, present := m["block_id"]
@@ -211,13 +214,13 @@ func (c *checker) blocks(v any, ptr string) []any {
 		id, ok := raw.(string)
 		switch {
 		case !ok:
-			c.fail(p+"/block_id", "must be a string")
+			c.fail(p(i)+"/block_id", "must be a string")
 		case id == "":
-			c.fail(p+"/block_id", "must be more than 0 characters")
+			c.fail(p(i)+"/block_id", "must be more than 0 characters")
 		case runes(id) > maxBlockID:
-			c.fail(p+"/block_id", "must be less than %d characters", maxBlockID+1)
+			c.fail(p(i)+"/block_id", "must be less than %d characters", maxBlockID+1)
 		case ids[id]:
-			c.fail(p+"/block_id", "duplicate block_id %q", id)
+			c.fail(p(i)+"/block_id", "duplicate block_id %q", id)
 		default:
 			ids[id] = true
 		}
