@@ -103,6 +103,14 @@ func (d Date) dayNumber() int64 {
 	return d.midnight().Unix() / 86400
 }
 
+// dayNumberIfValid is d.dayNumber() and d.IsValid() from one time.Date call, for loops that
+// need both.
+func (d Date) dayNumberIfValid() (int64, bool) {
+	t := d.midnight()
+	y, m, dd := t.Date()
+	return t.Unix() / 86400, y == d.Year && m == d.Month && dd == d.Day
+}
+
 // midnight is d at 00:00 UTC; UTC has no DST, so day arithmetic on it is exact.
 func (d Date) midnight() time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)

@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -79,6 +80,12 @@ func LoadPasses(r LoadResult, th Thresholds) (bool, string) {
 	return len(misses) == 0, strings.Join(misses, ", ")
 }
 
+// passes is LoadPasses's verdict on a valid r under th with its defaults applied, without
+// building the reason, which Evaluate needs only for the best failing run.
+func passes(r LoadResult, th Thresholds) bool {
+	return r.RPS > MinRPS && r.P95 <= th.P95 && r.P99 <= th.P99 && r.Max <= th.Max
+}
+
 // ValidateLoad refuses a load-test result that cannot be a real measurement: no or absurd
 // throughput, missing or absurd latencies, or percentiles out of order.
 func ValidateLoad(r LoadResult) error {
@@ -120,24 +127,31 @@ func validateTail(p95, p99, maxLat time.Duration) error {
 // FormatNumber writes v with thousands separators ("1,200", "1,000.5") as the bot shows
 // throughput.
 func FormatNumber(v float64) string {
-	s := strconv.FormatFloat(v, 'f', -1, 64)
 	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return s
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
+	// Evaluate formats a few numbers on every /path status, so the digits go to a stack buffer
+	// and only the result is allocated.
+	var buf [32]byte
+	s := strconv.AppendFloat(buf[:0], v, 'f', -1, 64)
+	sign := 0
+	if s[0] == '-' {
+		sign = 1
 	}
-	whole, frac, hasFrac := strings.Cut(s, ".")
+	whole := bytes.IndexByte(s, '.')
+	if whole < 0 {
+		whole = len(s)
+	}
+	digits := whole - sign
 	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
+	b.Grow(len(s) + (digits-1)/3)
+	b.Write(s[:sign])
+	for i := sign; i < whole; i++ {
+		if i > sign && (whole-i)%3 == 0 {
 			b.WriteByte(',')
 		}
-		b.WriteRune(r)
+		b.WriteByte(s[i])
 	}
-	if hasFrac {
-		return sign + b.String() + "." + frac
-	}
-	return sign + b.String()
+	b.Write(s[whole:])
+	return b.String()
 }

@@ -3,7 +3,6 @@ package progress
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -117,26 +116,69 @@ func nameIndex[T any](items []T, get func(T) (string, string)) map[string]string
 	return m
 }
 
-// versioned splits a trailing version off a name ("python3", "java 17", "proto3") so the
-// version never makes the same language count twice.
-var versioned = regexp.MustCompile(`^(.*?)[ -]?v?[0-9]+(\.[0-9]+)*$`)
+// trimVersion splits a trailing version off a name ("python3", "java 17", "proto3") so the
+// version never makes the same language count twice. It is the first group of
+// ^(.*?)[ -]?v?[0-9]+(\.[0-9]+)*$ (the tests hold it to that regexp), written out because
+// Evaluate normalizes every logged name on every /path status and the regexp cost more than
+// all the rest. ok is false when name does not end in a version.
+func trimVersion(name string) (rest string, ok bool) {
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
+	// The regexp's . does not match a newline, so no such name matches at all.
+	if name == "" || !isDigit(name[len(name)-1]) || strings.IndexByte(name, '\n') >= 0 {
+		return "", false
+	}
+	// The longest trailing run of digits with single dots between them is the version; the
+	// shortest (.*?) leaves it all to the version.
+	start := len(name) - 1
+	for start > 0 {
+		c := name[start-1]
+		if isDigit(c) || (c == '.' && start > 1 && isDigit(name[start-2])) {
+			start--
+			continue
+		}
+		break
+	}
+	if start > 0 && name[start-1] == 'v' {
+		start--
+	}
+	if start > 0 && (name[start-1] == ' ' || name[start-1] == '-') {
+		start--
+	}
+	return name[:start], true
+}
 
 // lookup finds key in index directly or once its version is dropped.
 func lookup(index map[string]string, key string) (string, bool) {
 	if id, ok := index[key]; ok {
 		return id, true
 	}
-	if m := versioned.FindStringSubmatch(key); m != nil && m[1] != "" {
-		id, ok := index[m[1]]
+	if name, ok := trimVersion(key); ok && name != "" {
+		id, ok := index[name]
 		return id, ok
 	}
 	return "", false
 }
 
+// collapseSpaces is strings.Join(strings.Fields(s), " ") without allocating for the usual name,
+// which has no whitespace but single spaces between words.
+func collapseSpaces(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		// Non-ASCII may be Unicode whitespace, and ASCII other than ' ' is whitespace when
+		// it is one of \t \n \v \f \r.
+		extra := c >= utf8.RuneSelf || ('\t' <= c && c <= '\r') ||
+			(c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' '))
+		if extra {
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
+	return s
+}
+
 // canonicalName lower-cases s and collapses its spaces, and refuses names too empty or too long
 // to be a name.
 func canonicalName(s, what, example string) (string, error) {
-	key := strings.ToLower(strings.Join(strings.Fields(s), " "))
+	key := strings.ToLower(collapseSpaces(s))
 	switch {
 	case key == "":
 		return "", fmt.Errorf("name a %s, e.g. %s", what, example)
@@ -215,7 +257,7 @@ func NormalizeWireFormat(s string) (string, error) {
 	if id, ok := lookup(formatIDs, key); ok {
 		return id, nil
 	}
-	given := strings.Join(strings.Fields(s), " ")
+	given := collapseSpaces(s)
 	switch {
 	case key == "json":
 		return "", &refusedFormat{"JSON is " + beyondText}

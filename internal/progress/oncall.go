@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -72,26 +73,64 @@ func ValidateShift(s Shift, today Date) error {
 // twice, and a day shift plus a night shift on the same date make one day. Shifts that are not
 // well-formed (reversed, impossible dates, unknown part) count nothing.
 func OncallDays(shifts []Shift) float64 {
-	var days, nights []span
-	for _, s := range shifts {
-		if !s.From.IsValid() || !s.To.IsValid() || s.To.Before(s.From) {
-			continue
-		}
-		sp := span{s.From.dayNumber(), s.To.dayNumber()}
-		switch s.Part {
-		case PartFull, "":
-			days, nights = append(days, sp), append(nights, sp)
-		case PartDay:
-			days = append(days, sp)
-		case PartNight:
-			nights = append(nights, sp)
-		}
-	}
-	return float64(unionLen(days)+unionLen(nights)) / 2
+	spans := oncallSpans(shifts)
+	return float64(halvesCovered(spans, make([]span, 0, len(spans)))) / 2
 }
 
 // span is an inclusive range of day numbers.
 type span struct{ from, to int64 }
+
+// oncallSpan is a well-formed shift as day numbers and the halves of each day it covers.
+type oncallSpan struct {
+	days       span
+	day, night bool
+	shift      int // its index in the shifts it came from, for the At that evalOncall needs
+}
+
+// oncallSpans converts the well-formed shifts to day numbers, once: totalling them is then
+// integer work, even when evalOncall totals many prefixes of them.
+func oncallSpans(shifts []Shift) []oncallSpan {
+	out := make([]oncallSpan, 0, len(shifts))
+	for i, s := range shifts {
+		from, fromOK := s.From.dayNumberIfValid()
+		to, toOK := s.To.dayNumberIfValid()
+		if !fromOK || !toOK || to < from {
+			continue
+		}
+		sp := oncallSpan{days: span{from, to}, shift: i}
+		switch s.Part {
+		case PartFull, "":
+			sp.day, sp.night = true, true
+		case PartDay:
+			sp.day = true
+		case PartNight:
+			sp.night = true
+		default:
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// halvesCovered counts the day halves and night halves that at least one of spans covers.
+// scratch is reused for the day and then the night ranges, so the caller can share it across
+// calls.
+func halvesCovered(spans []oncallSpan, scratch []span) int64 {
+	days, nights := scratch[:0], scratch[:0]
+	for _, s := range spans {
+		if s.day {
+			days = append(days, s.days)
+		}
+	}
+	total := unionLen(days)
+	for _, s := range spans {
+		if s.night {
+			nights = append(nights, s.days)
+		}
+	}
+	return total + unionLen(nights)
+}
 
 // unionLen counts the days covered by at least one span. Merging sorted intervals rather
 // than marking days in a set keeps the cost independent of how long the ranges are.
@@ -117,24 +156,31 @@ func unionLen(spans []span) int64 {
 }
 
 func evalOncall(shifts []Shift) MilestoneStatus {
-	have := OncallDays(shifts)
+	spans := oncallSpans(shifts)
+	scratch := make([]span, 0, len(spans))
+	have := float64(halvesCovered(spans, scratch)) / 2
 	s := MilestoneStatus{
 		ID:      OnCall,
 		Have:    have,
 		Need:    OncallDaysNeeded,
 		Done:    have >= OncallDaysNeeded,
-		Summary: fmt.Sprintf("on-call %s/%d days", FormatNumber(have), OncallDaysNeeded),
+		Summary: "on-call " + FormatNumber(have) + "/" + strconv.Itoa(OncallDaysNeeded) + " days",
 	}
 	if !s.Done {
-		s.Missing = fmt.Sprintf("Be on call for %s more days (a day shift and a night shift make one).",
-			FormatNumber(OncallDaysNeeded-have))
+		s.Missing = "Be on call for " + FormatNumber(OncallDaysNeeded-have) + " more days (a day shift and a night shift make one)."
 		return s
 	}
 	// The total only grows as shifts are added, so the shift that completed the milestone is
-	// the shortest prefix, in logging order, that reaches the target.
-	byAt := slices.Clone(shifts)
-	slices.SortStableFunc(byAt, func(a, b Shift) int { return a.At.Compare(b.At) })
-	i := sort.Search(len(byAt), func(i int) bool { return OncallDays(byAt[:i+1]) >= OncallDaysNeeded })
-	s.DoneAt = byAt[i].At
+	// the shortest prefix, in logging order, that reaches the target. Shifts that count nothing
+	// are left out: they never complete it. The store keeps shifts in logging order, so the
+	// sort is usually skipped.
+	byAt := func(a, b oncallSpan) int { return shifts[a.shift].At.Compare(shifts[b.shift].At) }
+	if !slices.IsSortedFunc(spans, byAt) {
+		slices.SortStableFunc(spans, byAt)
+	}
+	i := sort.Search(len(spans), func(i int) bool {
+		return float64(halvesCovered(spans[:i+1], scratch))/2 >= OncallDaysNeeded
+	})
+	s.DoneAt = shifts[spans[i].shift].At
 	return s
 }

@@ -6,8 +6,8 @@
 package progress
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,22 +73,26 @@ type MilestoneStatus struct {
 // DoneAt is the moment the milestone first became done; entries that do not qualify (an
 // unknown design step, a JSON "wire format", a failing load test) are ignored.
 func Evaluate(entries []Entry, shifts []Shift, th Thresholds) []MilestoneStatus {
-	sorted := slices.Clone(entries)
-	slices.SortStableFunc(sorted, func(a, b Entry) int { return a.At.Compare(b.At) })
-	by := map[string][]Entry{}
-	for _, e := range sorted {
-		by[e.Milestone] = append(by[e.Milestone], e)
+	// The store returns entries in logging order already, so the copy and sort are usually
+	// skipped; a stable sort of a sorted slice would leave it as it is anyway.
+	if !slices.IsSortedFunc(entries, entryByAt) {
+		entries = slices.Clone(entries)
+		slices.SortStableFunc(entries, entryByAt)
 	}
+	// Every rule picks its own milestone's entries out of the whole list: for the handful of
+	// entries a member has, that is cheaper than grouping them into a map of slices.
 	return []MilestoneStatus{
-		evalDesign(by[Design]),
-		evalLanguages(by[Languages]),
-		evalMessaging(by[Messaging]),
-		evalWireFormat(by[WireFormat]),
-		evalDeploy(by[Deploy]),
-		evalLoadTest(by[LoadTest], th),
+		evalDesign(entries),
+		evalLanguages(entries),
+		evalMessaging(entries),
+		evalWireFormat(entries),
+		evalDeploy(entries),
+		evalLoadTest(entries, th),
 		evalOncall(shifts),
 	}
 }
+
+func entryByAt(a, b Entry) int { return a.At.Compare(b.At) }
 
 func mark(ok bool) string {
 	if ok {
@@ -99,44 +103,88 @@ func mark(ok bool) string {
 
 // sentence joins clauses as "a, b and c", capitalised and ended with a period.
 func sentence(clauses []string) string {
-	s := clauses[0]
-	if n := len(clauses); n > 1 {
-		s = strings.Join(clauses[:n-1], ", ") + " and " + clauses[n-1]
+	size := len(" and .")
+	for _, c := range clauses {
+		size += len(c) + len(", ")
 	}
-	return strings.ToUpper(s[:1]) + s[1:] + "."
+	var b strings.Builder
+	b.Grow(size)
+	for i, c := range clauses {
+		switch {
+		case i == 0:
+			// ASCII is capitalised in place; anything else as strings.ToUpper does it.
+			if 'a' <= c[0] && c[0] <= 'z' {
+				b.WriteByte(c[0] - 'a' + 'A')
+			} else {
+				b.WriteString(strings.ToUpper(c[:1]))
+			}
+			c = c[1:]
+		case i == len(clauses)-1:
+			b.WriteString(" and ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(c)
+	}
+	b.WriteByte('.')
+	return b.String()
+}
+
+// designSteps are the design milestone's steps in the order the summary lists them.
+var designSteps = [...]struct{ key, todo string }{
+	{KeyDoc, "write up the design in a doc"},
+	{KeyReview, "review it with at least one teammate"},
+	{KeyFeedback, "incorporate the feedback"},
+}
+
+// designStep is the index of key in designSteps, or -1 when it is not a design step.
+func designStep(key string) int {
+	for i, st := range designSteps {
+		if st.key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 func evalDesign(entries []Entry) MilestoneStatus {
-	steps := []struct{ key, todo string }{
-		{KeyDoc, "write up the design in a doc"},
-		{KeyReview, "review it with at least one teammate"},
-		{KeyFeedback, "incorporate the feedback"},
-	}
-	s := MilestoneStatus{ID: Design, Need: float64(len(steps))}
-	seen := map[string]bool{}
-	for _, e := range entries {
+	s := MilestoneStatus{ID: Design, Need: float64(len(designSteps))}
+	var seen [len(designSteps)]bool // by index in designSteps
+	have := 0
+	for i := range entries {
+		e := &entries[i]
+		if e.Milestone != Design {
+			continue
+		}
+		step := designStep(e.Key)
+		if step < 0 || seen[step] {
+			continue
+		}
 		// A doc without its link or a review without a reviewer is not evidence of the step.
-		needsDetail := e.Key == KeyDoc || e.Key == KeyReview
-		if seen[e.Key] || (needsDetail && strings.TrimSpace(e.Detail) == "") {
+		if (e.Key == KeyDoc || e.Key == KeyReview) && strings.TrimSpace(e.Detail) == "" {
 			continue
 		}
-		if e.Key != KeyDoc && e.Key != KeyReview && e.Key != KeyFeedback {
-			continue
-		}
-		seen[e.Key] = true
-		if len(seen) == len(steps) {
+		seen[step] = true
+		have++
+		if have == len(designSteps) {
 			s.Done, s.DoneAt = true, e.At
 		}
 	}
-	s.Have = float64(len(seen))
-	var marks, todo []string
-	for _, st := range steps {
-		marks = append(marks, st.key+" "+mark(seen[st.key]))
-		if !seen[st.key] {
+	s.Have = float64(have)
+	var summary strings.Builder
+	summary.Grow(64)
+	summary.WriteString("design:")
+	todo := make([]string, 0, len(designSteps))
+	for i, st := range designSteps {
+		summary.WriteByte(' ')
+		summary.WriteString(st.key)
+		summary.WriteByte(' ')
+		summary.WriteString(mark(seen[i]))
+		if !seen[i] {
 			todo = append(todo, st.todo)
 		}
 	}
-	s.Summary = "design: " + strings.Join(marks, " ")
+	s.Summary = summary.String()
 	if !s.Done {
 		s.Missing = sentence(todo)
 	}
@@ -146,42 +194,52 @@ func evalDesign(entries []Entry) MilestoneStatus {
 func evalLanguages(entries []Entry) MilestoneStatus {
 	const need = 2
 	s := MilestoneStatus{ID: Languages, Need: need}
-	var names []string
-	seen := map[string]bool{}
-	for _, e := range entries {
-		id, err := NormalizeLanguage(e.Key)
-		if err != nil || seen[id] {
+	// ids and names stay on the stack for the few languages anyone logs.
+	ids := make([]string, 0, 4)
+	names := make([]string, 0, 4)
+	for i := range entries {
+		e := &entries[i]
+		if e.Milestone != Languages {
 			continue
 		}
-		seen[id] = true
+		id, err := NormalizeLanguage(e.Key)
+		if err != nil || slices.Contains(ids, id) {
+			continue
+		}
+		ids = append(ids, id)
 		names = append(names, LanguageName(id))
-		if len(seen) == need {
+		if len(ids) == need {
 			s.Done, s.DoneAt = true, e.At
 		}
 	}
-	s.Have = float64(len(seen))
+	s.Have = float64(len(ids))
+	list := strings.Join(names, ", ")
 	switch {
 	case s.Done:
-		s.Summary = "languages: " + strings.Join(names, ", ") + " ✓"
+		s.Summary = "languages: " + list + " ✓"
 	case len(names) == 0:
-		s.Summary = fmt.Sprintf("languages: none yet (0/%d)", need)
+		s.Summary = "languages: none yet (0/" + strconv.Itoa(need) + ")"
 		s.Missing = "Build services in two programming languages."
 	default:
-		s.Summary = fmt.Sprintf("languages: %s (%d/%d)", strings.Join(names, ", "), len(names), need)
-		s.Missing = "Build a service in a second programming language besides " + strings.Join(names, ", ") + "."
+		s.Summary = "languages: " + list + " (" + strconv.Itoa(len(names)) + "/" + strconv.Itoa(need) + ")"
+		s.Missing = "Build a service in a second programming language besides " + list + "."
 	}
 	return s
 }
 
 func evalMessaging(entries []Entry) MilestoneStatus {
 	s := MilestoneStatus{ID: Messaging, Need: 1}
-	for _, e := range entries {
+	for i := range entries {
+		e := &entries[i]
+		if e.Milestone != Messaging {
+			continue
+		}
 		system, broker := strings.TrimSpace(e.Detail), strings.TrimSpace(e.Key)
 		if system == "" || broker == "" {
 			continue
 		}
 		s.Done, s.DoneAt, s.Have = true, e.At, 1
-		s.Summary = fmt.Sprintf("messaging: %s via %s ✓", system, broker)
+		s.Summary = "messaging: " + system + " via " + broker + " ✓"
 		return s
 	}
 	s.Summary = "messaging: nothing logged yet"
@@ -191,17 +249,21 @@ func evalMessaging(entries []Entry) MilestoneStatus {
 
 func evalWireFormat(entries []Entry) MilestoneStatus {
 	s := MilestoneStatus{ID: WireFormat, Need: 1}
-	for _, e := range entries {
+	for i := range entries {
+		e := &entries[i]
+		if e.Milestone != WireFormat {
+			continue
+		}
 		id, err := NormalizeWireFormat(e.Key)
 		if err != nil {
 			continue
 		}
 		s.Done, s.DoneAt, s.Have = true, e.At, 1
-		s.Summary = "wire format: " + WireFormatName(id)
 		if svc := strings.TrimSpace(e.Detail); svc != "" {
-			s.Summary += " for " + svc
+			s.Summary = "wire format: " + WireFormatName(id) + " for " + svc + " ✓"
+		} else {
+			s.Summary = "wire format: " + WireFormatName(id) + " ✓"
 		}
-		s.Summary += " ✓"
 		return s
 	}
 	s.Summary = "wire format: nothing logged yet"
@@ -209,42 +271,57 @@ func evalWireFormat(entries []Entry) MilestoneStatus {
 	return s
 }
 
+// What the deploy milestone asks for, as constants so its Missing sentence costs nothing.
+const (
+	deployTodo = "Deploy an application yourself to "
+	deployPaaS = "a platform as a service (e.g. Heroku)"
+	deployIaaS = "infrastructure as a service (e.g. a VM on AWS EC2)"
+)
+
 func evalDeploy(entries []Entry) MilestoneStatus {
 	s := MilestoneStatus{ID: Deploy, Need: 2}
-	seen := map[string]bool{}
-	for _, e := range entries {
-		if (e.Key != KeyPaaS && e.Key != KeyIaaS) || seen[e.Key] {
+	paas, iaas := false, false
+	for i := range entries {
+		e := &entries[i]
+		if e.Milestone != Deploy {
 			continue
 		}
-		seen[e.Key] = true
-		if len(seen) == 2 {
+		switch {
+		case e.Key == KeyPaaS && !paas:
+			paas = true
+		case e.Key == KeyIaaS && !iaas:
+			iaas = true
+		default:
+			continue
+		}
+		s.Have++
+		if paas && iaas {
 			s.Done, s.DoneAt = true, e.At
 		}
 	}
-	s.Have = float64(len(seen))
-	s.Summary = fmt.Sprintf("deploy: PaaS %s IaaS %s", mark(seen[KeyPaaS]), mark(seen[KeyIaaS]))
-	var todo []string
-	if !seen[KeyPaaS] {
-		todo = append(todo, "a platform as a service (e.g. Heroku)")
-	}
-	if !seen[KeyIaaS] {
-		todo = append(todo, "infrastructure as a service (e.g. a VM on AWS EC2)")
-	}
-	if len(todo) > 0 {
-		s.Missing = "Deploy an application yourself to " + strings.Join(todo, " and to ") + "."
+	s.Summary = "deploy: PaaS " + mark(paas) + " IaaS " + mark(iaas)
+	switch {
+	case !paas && !iaas:
+		s.Missing = deployTodo + deployPaaS + " and to " + deployIaaS + "."
+	case !paas:
+		s.Missing = deployTodo + deployPaaS + "."
+	case !iaas:
+		s.Missing = deployTodo + deployIaaS + "."
 	}
 	return s
 }
 
 func evalLoadTest(entries []Entry, th Thresholds) MilestoneStatus {
 	s := MilestoneStatus{ID: LoadTest, Need: 1}
+	th = th.withDefaults()
 	var best *LoadResult // the strongest run so far, passing runs first
 	bestPasses := false
-	for _, e := range entries {
-		if e.Load == nil || ValidateLoad(*e.Load) != nil {
+	for i := range entries {
+		e := &entries[i]
+		if e.Milestone != LoadTest || e.Load == nil || ValidateLoad(*e.Load) != nil {
 			continue // not a measurement, so neither evidence nor a "best so far"
 		}
-		ok, _ := LoadPasses(*e.Load, th)
+		ok := passes(*e.Load, th)
 		if ok && !s.Done {
 			s.Done, s.DoneAt, s.Have = true, e.At, 1
 		}
@@ -256,16 +333,15 @@ func evalLoadTest(entries []Entry, th Thresholds) MilestoneStatus {
 	case best == nil:
 		s.Summary = "load test: nothing logged yet"
 	case bestPasses:
-		s.Summary = fmt.Sprintf("load test: %s req/s, p95 %v, p99 %v, max %v ✓",
-			FormatNumber(best.RPS), best.P95, best.P99, best.Max)
+		s.Summary = "load test: " + FormatNumber(best.RPS) + " req/s, p95 " + best.P95.String() +
+			", p99 " + best.P99.String() + ", max " + best.Max.String() + " ✓"
 	default:
 		_, why := LoadPasses(*best, th)
-		s.Summary = fmt.Sprintf("load test: best %s req/s but %s", FormatNumber(best.RPS), why)
+		s.Summary = "load test: best " + FormatNumber(best.RPS) + " req/s but " + why
 	}
 	if !s.Done {
-		th = th.withDefaults()
-		s.Missing = fmt.Sprintf("Load-test a service you built and show it handles more than %s req/s with p95 ≤ %v, p99 ≤ %v and max ≤ %v.",
-			FormatNumber(MinRPS), th.P95, th.P99, th.Max)
+		s.Missing = "Load-test a service you built and show it handles more than " + FormatNumber(MinRPS) +
+			" req/s with p95 ≤ " + th.P95.String() + ", p99 ≤ " + th.P99.String() + " and max ≤ " + th.Max.String() + "."
 	}
 	return s
 }
