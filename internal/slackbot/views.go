@@ -2,6 +2,8 @@ package slackbot
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -36,7 +38,7 @@ func plain(s string) *slack.TextBlockObject {
 func section(s string) slack.Block { return slack.NewSectionBlock(mrkdwn(truncate(s, 3000)), nil, nil) }
 func header(s string) slack.Block  { return slack.NewHeaderBlock(plain(truncate(s, 150))) }
 func contextBlock(parts ...string) slack.Block {
-	var els []slack.MixedElement
+	els := make([]slack.MixedElement, 0, len(parts))
 	for _, p := range parts {
 		els = append(els, mrkdwn(truncate(p, 2000)))
 	}
@@ -85,67 +87,104 @@ func kindLabel(k curriculum.Kind) string {
 	return "milestones"
 }
 
-// statusView renders a member's progress. name is empty for the asker's own status.
+// statusView renders a member's progress. name is empty for the asker's own status. It runs on
+// every /path status, so it counts with slices and builds text without fmt.
 func statusView(c *curriculum.Curriculum, s store.Snapshot, ms []progress.MilestoneStatus, name string, next *curriculum.Item) Reply {
 	done := s.Done()
 	title := "Your senior engineer path"
 	if name != "" {
 		title = name + "'s senior engineer path"
 	}
-	// One pass over the readings (ReadingsOf copies; this runs on every /path status).
-	have, of := map[curriculum.Kind]int{}, map[curriculum.Kind]int{}
+	// One pass over the readings (ReadingsOf copies), counting by index in ReadingKinds.
+	have := make([]int, len(curriculum.ReadingKinds))
+	of := make([]int, len(curriculum.ReadingKinds))
 	total := 0
 	for i := range c.Readings {
 		it := &c.Readings[i]
-		of[it.Kind]++
+		k := slices.Index(curriculum.ReadingKinds, it.Kind)
+		if k >= 0 {
+			of[k]++
+		}
 		if done[it.ID] {
-			have[it.Kind]++
+			if k >= 0 {
+				have[k]++
+			}
 			total++
 		}
 	}
-	byKind := make([]string, 0, len(curriculum.ReadingKinds))
-	for _, k := range curriculum.ReadingKinds {
-		byKind = append(byKind, fmt.Sprintf("%s %d/%d", kindLabel(k), have[k], of[k]))
-	}
 	msDone := 0
-	var fields []*slack.TextBlockObject
+	fields := make([]*slack.TextBlockObject, 0, len(ms))
 	for _, m := range ms {
 		if m.Done {
 			msDone++
 		}
 		it, _ := c.Item(m.ID)
-		fields = append(fields, mrkdwn(truncate(fmt.Sprintf("%s *%s*\n%s", check(m.Done), esc(it.Title), esc(m.Summary)), 2000)))
+		fields = append(fields, mrkdwn(truncate(check(m.Done)+" *"+esc(it.Title)+"*\n"+esc(m.Summary), 2000)))
 	}
-	summary := fmt.Sprintf("*Readings %d/%d* · %s\n*Milestones %d/%d* · *%d points*",
-		total, len(c.Readings), strings.Join(byKind, " · "), msDone, len(ms), scoreOf(c, s, ms).Points)
-	blocks := []slack.Block{header(title), section(summary)}
+	var summary strings.Builder
+	summary.Grow(160)
+	summary.WriteString("*Readings ")
+	writeFraction(&summary, total, len(c.Readings))
+	summary.WriteString("*")
+	for i, k := range curriculum.ReadingKinds {
+		summary.WriteString(" · ")
+		summary.WriteString(kindLabel(k))
+		summary.WriteByte(' ')
+		writeFraction(&summary, have[i], of[i])
+	}
+	summary.WriteString("\n*Milestones ")
+	writeFraction(&summary, msDone, len(ms))
+	summary.WriteString("* · *")
+	summary.WriteString(strconv.Itoa(score(c, done, ms).Points))
+	summary.WriteString(" points*")
+	blocks := make([]slack.Block, 0, 3+(len(fields)+9)/10)
+	blocks = append(blocks, header(title), section(summary.String()))
 	for i := 0; i < len(fields); i += 10 {
 		end := min(i+10, len(fields))
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields[i:end], nil))
 	}
-	var foot []string
-	if next != nil && name == "" {
-		foot = append(foot, fmt.Sprintf("Next up: *%s* · `/path next`", esc(next.Title)))
-	}
 	if name == "" {
-		foot = append(foot, "Log progress with `/path done <item>` · `/path help`")
+		if next != nil {
+			blocks = append(blocks, contextBlock("Next up: *"+esc(next.Title)+"* · `/path next`", "Log progress with `/path done <item>` · `/path help`"))
+		} else {
+			blocks = append(blocks, contextBlock("Log progress with `/path done <item>` · `/path help`"))
+		}
 	}
-	if len(foot) > 0 {
-		blocks = append(blocks, contextBlock(foot...))
-	}
-	text := fmt.Sprintf("%s: readings %d/%d, milestones %d/%d.", title, total, len(c.Readings), msDone, len(ms))
+	var text strings.Builder
+	text.Grow(len(title) + 48 + len(ms)*48)
+	text.WriteString(title)
+	text.WriteString(": readings ")
+	writeFraction(&text, total, len(c.Readings))
+	text.WriteString(", milestones ")
+	writeFraction(&text, msDone, len(ms))
+	text.WriteByte('.')
 	for _, m := range ms {
-		text += " " + m.Summary + "."
+		text.WriteByte(' ')
+		text.WriteString(m.Summary)
+		text.WriteByte('.')
 	}
-	return Reply{Text: truncate(text, 3000), Blocks: blocks}
+	return Reply{Text: truncate(text.String(), 3000), Blocks: blocks}
+}
+
+// writeFraction writes "n/of". The texts above are written piece by piece because a
+// concatenation would allocate its result before the builder copies it.
+func writeFraction(b *strings.Builder, n, of int) {
+	b.WriteString(strconv.Itoa(n))
+	b.WriteByte('/')
+	b.WriteString(strconv.Itoa(of))
 }
 
 // scoreOf is a member's points, readings and completed milestones from their evaluated progress;
 // status shows it and the store keeps it for the leaderboard, so both count the same way.
 func scoreOf(c *curriculum.Curriculum, s store.Snapshot, ms []progress.MilestoneStatus) store.Score {
+	return score(c, s.Done(), ms)
+}
+
+// score is scoreOf for a caller that already has the snapshot's done readings.
+func score(c *curriculum.Curriculum, done map[string]bool, ms []progress.MilestoneStatus) store.Score {
 	var sc store.Score
-	var kinds []string
-	for id := range s.Done() {
+	kinds := make([]string, 0, len(done))
+	for id := range done {
 		if it, ok := c.Item(id); ok && it.Kind != curriculum.Milestone {
 			kinds = append(kinds, string(it.Kind))
 			sc.Readings++
@@ -153,6 +192,9 @@ func scoreOf(c *curriculum.Curriculum, s store.Snapshot, ms []progress.Milestone
 	}
 	for _, m := range ms {
 		if m.Done {
+			if sc.Milestones == nil {
+				sc.Milestones = make([]string, 0, len(ms)) // still nil when none is done
+			}
 			sc.Milestones = append(sc.Milestones, m.ID)
 		}
 	}
@@ -197,33 +239,39 @@ func listView(c *curriculum.Curriculum, s store.Snapshot, ms []progress.Mileston
 	var blocks []slack.Block
 	var text []string
 	if filter == "" || filter != "milestones" {
+		lines := make([]string, 0, len(c.Readings))
 		for _, k := range curriculum.ReadingKinds {
-			if filter != "" && kindLabel(k) != filter {
+			label := kindLabel(k)
+			if filter != "" && label != filter {
 				continue
 			}
-			items := c.ReadingsOf(k)
-			var lines []string
-			for _, it := range items {
+			// The readings of kind k, in path order, without ReadingsOf's copy of every item.
+			lines = lines[:0]
+			for i := range c.Readings {
+				it := &c.Readings[i]
+				if it.Kind != k {
+					continue
+				}
 				mark := check(done[it.ID])
 				if skipped[it.ID] {
 					mark = ":fast_forward:"
 				}
-				lines = append(lines, fmt.Sprintf("%s `%d` <%s|%s> — %s · `%s`", mark, it.Number, esc(it.URL), esc(it.Title), esc(it.Authors), it.ID))
+				lines = append(lines, mark+" `"+strconv.Itoa(it.Number)+"` <"+esc(it.URL)+"|"+esc(it.Title)+"> — "+esc(it.Authors)+" · `"+it.ID+"`")
 			}
-			blocks = append(blocks, header(fmt.Sprintf("%s (%d)", strings.ToUpper(kindLabel(k)[:1])+kindLabel(k)[1:], len(items))))
+			blocks = append(blocks, header(strings.ToUpper(label[:1])+label[1:]+" ("+strconv.Itoa(len(lines))+")"))
 			blocks = append(blocks, sectionsOf(lines)...)
-			text = append(text, fmt.Sprintf("%s: %d", kindLabel(k), len(items)))
+			text = append(text, label+": "+strconv.Itoa(len(lines)))
 		}
 	}
 	if filter == "" || filter == "milestones" {
-		var lines []string
+		lines := make([]string, 0, len(ms))
 		for _, m := range ms {
 			it, _ := c.Item(m.ID)
-			lines = append(lines, fmt.Sprintf("%s `%s` *%s* — %s", check(m.Done), it.ID, esc(it.Title), esc(m.Summary)))
+			lines = append(lines, check(m.Done)+" `"+it.ID+"` *"+esc(it.Title)+"* — "+esc(m.Summary))
 		}
-		blocks = append(blocks, header(fmt.Sprintf("Milestones (%d)", len(ms))))
+		blocks = append(blocks, header("Milestones ("+strconv.Itoa(len(ms))+")"))
 		blocks = append(blocks, sectionsOf(lines)...)
-		text = append(text, fmt.Sprintf("milestones: %d", len(ms)))
+		text = append(text, "milestones: "+strconv.Itoa(len(ms)))
 	}
 	blocks = append(blocks, contextBlock("Mark one with `/path done <id or number>` · skipped ones show :fast_forward:"))
 	return Reply{Text: "The senior engineer path — " + strings.Join(text, ", "), Blocks: blocks}
