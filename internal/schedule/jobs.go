@@ -289,12 +289,17 @@ type SweepResult struct {
 	Enqueued    []NudgeArgs
 	Skipped     int // due while paused
 	Leaderboard []LeaderboardArgs
+	Pruned      int64 // commands forgotten (older than store.CommandRetention)
 }
 
 const batch = 500
 
+// pruneChunk is how many old commands one statement of the sweep forgets; they lock no member.
+const pruneChunk = 1000
+
 // Sweep does one round of scheduling as of now: fetch missing or stale time zones, give new
-// members a next nudge time, enqueue due nudges and leaderboards. It is safe to run concurrently
+// members a next nudge time, enqueue due nudges and leaderboards, and forget commands too old to
+// be redelivered. It is safe to run concurrently
 // (rows are claimed with SKIP LOCKED, jobs are unique) though River runs it on the leader only.
 func (j *Jobs) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 	var res SweepResult
@@ -391,6 +396,21 @@ func (j *Jobs) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 		}
 		if args.Key != "" {
 			res.Leaderboard = append(res.Leaderboard, args)
+		}
+	}
+	// Forget commands older than any redelivery, a chunk at a time, pausing like the rest.
+	for {
+		start := time.Now()
+		n, err := j.db.PruneCommands(ctx, store.CommandRetention, pruneChunk)
+		if err != nil {
+			return res, err
+		}
+		res.Pruned += n
+		if n < pruneChunk {
+			break
+		}
+		if err := yield(ctx, start); err != nil {
+			return res, err
 		}
 	}
 	if j.obs != nil {

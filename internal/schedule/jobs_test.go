@@ -538,3 +538,42 @@ func TestWeeklyLeaderboardPostedOnce(t *testing.T) {
 		t.Fatalf("leaderboards enqueued %v, want %s", posts, want)
 	}
 }
+
+// TestSweepForgetsOnlyOldCommands: the sweep forgets trigger_ids older than any redelivery (in
+// chunks, all of them), and a redelivery of a recent command is still recognised.
+func TestSweepForgetsOnlyOldCommands(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	m := store.Member{TeamID: b.team, UserID: "U0ASHA"}
+	b.enrol(t, m.UserID)
+	if _, err := b.db.Apply(ctx, m, "recent", store.Change{MarkReading: "dynamo", Status: store.StatusDone}); err != nil {
+		t.Fatal(err)
+	}
+	// 2,500 commands from eight days ago: more than two chunks.
+	if _, err := b.db.Pool().Exec(ctx, `INSERT INTO processed_commands (team_id, trigger_id, user_id, created_at)
+	        SELECT $1, 'old-' || g, $2, now() - interval '8 days' FROM generate_series(1, 2500) g`, m.TeamID, m.UserID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.jobs.Sweep(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pruned != 2500 {
+		t.Errorf("pruned %d commands, want the 2500 old ones", res.Pruned)
+	}
+	var left int
+	if err := b.db.Pool().QueryRow(ctx, `SELECT count(*) FROM processed_commands WHERE team_id = $1`, m.TeamID).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 1 {
+		t.Errorf("%d commands left, want only the recent one", left)
+	}
+	again, err := b.db.Apply(ctx, m, "recent", store.Change{UnmarkReading: "dynamo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.Changed || !again.Snapshot.Done()["dynamo"] {
+		t.Errorf("a redelivered recent command was applied again: %+v", again)
+	}
+}

@@ -339,3 +339,19 @@ func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, n *int64) 
 		      WHERE team_id = $1 AND user_id = $2 AND milestone = $4) AND `+freshCommand, ch.RemoveLatest)
 	}
 }
+
+// CommandRetention is how long a command's trigger_id is remembered for deduplication. Slack
+// redelivers an unacknowledged envelope within minutes; a week is far beyond that, and keeps
+// processed_commands (one row per command ever run) from growing without end.
+const CommandRetention = 7 * 24 * time.Hour
+
+// PruneCommands forgets up to limit commands recorded more than age ago (by the database's clock),
+// oldest first, and returns how many it forgot.
+func (db *DB) PruneCommands(ctx context.Context, age time.Duration, limit int) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM processed_commands WHERE ctid = ANY (ARRAY(
+	        SELECT ctid FROM processed_commands WHERE created_at < now() - $1::interval ORDER BY created_at LIMIT $2))`, age, limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune commands older than %s: %w", age, err)
+	}
+	return tag.RowsAffected(), nil
+}
