@@ -149,6 +149,9 @@ func (b *Bot) dispatch(ctx context.Context, sm acker, req *slacksocket.Request, 
 	switch req.Type {
 	case slacksocket.TypeSlashCommands:
 		sc := req.Slash
+		if b.answerFromMemory(sm, req.EnvelopeID, sc, recv) {
+			return
+		}
 		b.admit(ctx, job{
 			kind: req.Type, recv: recv,
 			run:  func(ctx context.Context, release func()) { b.slash(ctx, sm, req.EnvelopeID, sc, recv, release) },
@@ -182,6 +185,41 @@ func (b *Bot) dispatch(ctx context.Context, sm acker, req *slacksocket.Request, 
 		// An envelope we don't handle still gets acked so Slack doesn't retry it.
 		b.ackEmpty(sm, req.EnvelopeID)
 	}
+}
+
+// answerFromMemory answers a slash command where it was read when the handler can do so from
+// memory alone (Handler.SlashFromMemory: bad input, help, a member's own status, next and list
+// with their snapshot cached): no admission slot, no goroutine, no wake-up, for work of tens of
+// microseconds. It reports whether it answered; if not, the command takes the usual way.
+func (b *Bot) answerFromMemory(sm acker, envelopeID string, sc slack.SlashCommand, recv time.Time) (answered bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			// The usual way runs it again, and answers "something went wrong" if it panics there too.
+			b.Log.Error("handler panicked answering from memory", "panic", p)
+			answered = false
+		}
+	}()
+	r, verb, ok := b.Handler.SlashFromMemory(sc)
+	if !ok {
+		return false
+	}
+	p, err := r.payload()
+	if err == nil {
+		err = sm.Ack(envelopeID, p)
+	}
+	if err != nil {
+		b.Log.Error("ack failed", "team", sc.TeamID, "user", sc.UserID, "envelope", envelopeID, "err", err)
+	}
+	if b.Obs != nil {
+		at := time.Since(recv)
+		outcome := "ok"
+		if verb == "usage" {
+			outcome = "user_error"
+		}
+		b.Obs.Ack(slacksocket.TypeSlashCommands, at)
+		b.Obs.Command(verb, outcome, at, at)
+	}
+	return true
 }
 
 func (b *Bot) ackEmpty(sm acker, envelopeID string) {

@@ -107,6 +107,54 @@ func (h *Handler) Slash(ctx context.Context, sc slack.SlashCommand) (Reply, stri
 	return r, verb, nil
 }
 
+// cacher is implemented by a Store that can tell a member's snapshot from memory alone.
+type cacher interface {
+	Cached(m store.Member) (store.Snapshot, bool)
+}
+
+// SlashFromMemory answers sc if it can without waiting on anything (no database, no Slack call):
+// bad input, help, and a member's own status, next and list when their snapshot is cached, which
+// is most commands. ok is false when the command needs more; then the caller runs Slash, which
+// starts over. The bot calls it on the goroutine reading the Socket Mode link, sparing most
+// commands a goroutine and its wake-up.
+func (h *Handler) SlashFromMemory(sc slack.SlashCommand) (r Reply, verb string, ok bool) {
+	cmd, err := command.Parse(sc.Text, h.today())
+	if err != nil {
+		var ue *command.UsageError
+		if errors.As(err, &ue) {
+			return errorReply(ue.Msg, ue.Usage), "usage", true
+		}
+		return errorReply("I couldn't read that command.", "/path help"), "usage", true
+	}
+	verb = string(cmd.Verb)
+	switch cmd.Verb {
+	case command.Help:
+		return h.help(cmd.Topic), verb, true
+	case command.Status, command.Next, command.List:
+		if cmd.Verb == command.Status && cmd.User != "" {
+			return Reply{}, verb, false // a teammate: their name may need users.info
+		}
+	default:
+		return Reply{}, verb, false
+	}
+	c, isCacher := h.Store.(cacher)
+	if !isCacher {
+		return Reply{}, verb, false
+	}
+	s, cached := c.Cached(store.Member{TeamID: sc.TeamID, UserID: sc.UserID})
+	if !cached {
+		return Reply{}, verb, false
+	}
+	switch cmd.Verb {
+	case command.Status:
+		return statusView(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)), "", h.nextItem(s)), verb, true
+	case command.Next:
+		return nextView(h.nextItem(s), len(s.Done()), len(h.Curriculum.Readings)), verb, true
+	default:
+		return listView(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)), cmd.Topic), verb, true
+	}
+}
+
 func (h *Handler) dispatch(ctx context.Context, m store.Member, trigger string, cmd command.Command) (Reply, error) {
 	switch cmd.Verb {
 	case command.Help:

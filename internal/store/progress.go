@@ -355,3 +355,13 @@ func (db *DB) PruneCommands(ctx context.Context, age time.Duration, limit int) (
 	}
 	return tag.RowsAffected(), nil
 }
+
+// Cached returns a member's snapshot when this process can answer from memory alone: the member
+// is known here to be enrolled and their cached snapshot is current. It never touches the
+// database, so the bot can answer such reads where it reads the envelope.
+func (db *DB) Cached(m Member) (Snapshot, bool) {
+	if _, ok := db.enrolled.Load(m); !ok {
+		return Snapshot{}, false
+	}
+	return db.cache.get(m)
+}
