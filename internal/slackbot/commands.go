@@ -91,13 +91,9 @@ func (h *Handler) thresholds(s store.Snapshot) progress.Thresholds {
 // for logging and is never shown.
 func (h *Handler) Slash(ctx context.Context, sc slack.SlashCommand) (Reply, string, error) {
 	m := store.Member{TeamID: sc.TeamID, UserID: sc.UserID}
-	cmd, err := command.Parse(sc.Text, h.today())
-	if err != nil {
-		var ue *command.UsageError
-		if errors.As(err, &ue) {
-			return errorReply(ue.Msg, ue.Usage), "usage", nil
-		}
-		return errorReply("I couldn't read that command.", "/path help"), "usage", nil
+	cmd, bad := h.parse(sc.Text)
+	if bad != nil {
+		return *bad, "usage", nil
 	}
 	verb := string(cmd.Verb)
 	r, err := h.dispatch(ctx, m, sc.TriggerID, cmd)
@@ -105,6 +101,20 @@ func (h *Handler) Slash(ctx context.Context, sc slack.SlashCommand) (Reply, stri
 		return errorReply(errInternal, ""), verb, fmt.Errorf("/path %s for %s: %w", verb, m, err)
 	}
 	return r, verb, nil
+}
+
+// parse reads a command, or returns the friendly answer to bad input.
+func (h *Handler) parse(text string) (command.Command, *Reply) {
+	cmd, err := command.Parse(text, h.today())
+	if err == nil {
+		return cmd, nil
+	}
+	r := errorReply("I couldn't read that command.", "/path help")
+	var ue *command.UsageError
+	if errors.As(err, &ue) {
+		r = errorReply(ue.Msg, ue.Usage)
+	}
+	return command.Command{}, &r
 }
 
 // cacher is implemented by a Store that can tell a member's snapshot from memory alone.
@@ -118,13 +128,9 @@ type cacher interface {
 // starts over. The bot calls it on the goroutine reading the Socket Mode link, sparing most
 // commands a goroutine and its wake-up.
 func (h *Handler) SlashFromMemory(sc slack.SlashCommand) (r Reply, verb string, ok bool) {
-	cmd, err := command.Parse(sc.Text, h.today())
-	if err != nil {
-		var ue *command.UsageError
-		if errors.As(err, &ue) {
-			return errorReply(ue.Msg, ue.Usage), "usage", true
-		}
-		return errorReply("I couldn't read that command.", "/path help"), "usage", true
+	cmd, bad := h.parse(sc.Text)
+	if bad != nil {
+		return *bad, "usage", true
 	}
 	verb = string(cmd.Verb)
 	switch cmd.Verb {
