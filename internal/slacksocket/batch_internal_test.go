@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/slack-go/slack"
 )
 
 // countingConn counts the writes that reach the network.
@@ -89,4 +91,32 @@ func TestWriteFramesInOneWrite(t *testing.T) {
 		t.Error("a write after the batch did not go straight out")
 	}
 	conn.Close()
+}
+
+// A server that closes every link before its hello is retried with backoff, not in a loop.
+func TestLinkClosedBeforeHelloBacksOff(t *testing.T) {
+	var dials atomic.Int32
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "apps.connections.open") {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"ok":true,"url":%q}`, "ws"+strings.TrimPrefix(srv.URL, "http")+"/link")
+			return
+		}
+		dials.Add(1)
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		ws.Close()
+	}))
+	defer srv.Close()
+	l := &Link{API: slack.New("xoxb-x", slack.OptionAPIURL(srv.URL+"/api/"), slack.OptionAppLevelToken("xapp-x")),
+		Handle: func(*Request, time.Time) {}}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_ = l.Run(ctx)
+	if n := dials.Load(); n < 1 || n > 3 {
+		t.Errorf("%d links opened in 1.5 s, want 1-3 (backing off)", n)
+	}
 }

@@ -97,13 +97,19 @@ func (l *Link) Run(ctx context.Context) error {
 	for {
 		conn, out, err := l.open(ctx)
 		if err == nil {
-			attempt = 0
-			err = l.serve(ctx, conn, out)
+			var up bool
+			up, err = l.serve(ctx, conn, out)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			l.Log.Debug("socket mode link closed; reconnecting", "err", err)
-			continue
+			if up {
+				// A link that worked is replaced at once, as Slack asks on "disconnect".
+				attempt = 0
+				l.Log.Debug("socket mode link closed; reconnecting", "err", err)
+				continue
+			}
+			// Closed before its hello: back off, so a server that keeps doing that is not
+			// hammered.
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -175,14 +181,14 @@ func (l *Link) open(ctx context.Context) (*websocket.Conn, *batchConn, error) {
 }
 
 // serve reads the link until it breaks or Slack asks for a new one, handing envelopes to Handle.
-func (l *Link) serve(ctx context.Context, conn *websocket.Conn, out *batchConn) error {
+// up reports whether the link got as far as Slack's hello.
+func (l *Link) serve(ctx context.Context, conn *websocket.Conn, out *batchConn) (up bool, err error) {
 	timeout := l.PingTimeout
 	if timeout <= 0 {
 		timeout = DefaultPingTimeout
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
-	up := false
 	defer func() {
 		l.mu.Lock()
 		if l.conn == conn {
@@ -210,10 +216,10 @@ func (l *Link) serve(ctx context.Context, conn *websocket.Conn, out *batchConn) 
 	for {
 		_, r, err := conn.NextReader()
 		if err != nil {
-			return err
+			return up, err
 		}
 		if buf, err = readAll(r, buf[:0]); err != nil {
-			return err
+			return up, err
 		}
 		recv := time.Now()
 		req, err := decode(buf)
@@ -234,7 +240,7 @@ func (l *Link) serve(ctx context.Context, conn *websocket.Conn, out *batchConn) 
 			l.flush() // acks held while the link was down
 		case TypeDisconnect:
 			l.Log.Debug("socket mode: slack asked for a new link", "reason", req.Reason)
-			return fmt.Errorf("disconnect requested: %s", req.Reason)
+			return up, fmt.Errorf("disconnect requested: %s", req.Reason)
 		default:
 			if req.EnvelopeID == "" {
 				continue
