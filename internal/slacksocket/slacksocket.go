@@ -10,11 +10,11 @@
 package slacksocket
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -53,11 +53,11 @@ const MaxAck = 20 * 1024
 
 // Defaults of Link's durations.
 const (
-	// DefaultPingTimeout: Slack pings every link about every 10 s; a link without a ping (or
-	// any frame) for this long is dead, even if TCP has not noticed.
-	DefaultPingTimeout = 30 * time.Second
-	writeTimeout       = 10 * time.Second
-	maxBackoff         = time.Minute
+	// pingTimeout: Slack pings every link about every 10 s; a link without a ping for this long
+	// is dead, even if TCP has not noticed.
+	pingTimeout  = 30 * time.Second
+	writeTimeout = 10 * time.Second
+	maxBackoff   = time.Minute
 	// maxQueued bounds acks held while the link is down; they are useless after Slack's 3 s.
 	maxQueued = 10_000
 )
@@ -73,10 +73,6 @@ type Link struct {
 	// State is told when the link comes up (hello received) and goes down.
 	State func(up bool)
 	Log   *slog.Logger
-	// PingTimeout: see DefaultPingTimeout. 0 means the default.
-	PingTimeout time.Duration
-	// Dialer, when set, replaces the default WebSocket dialer (tests).
-	Dialer *websocket.Dialer
 
 	mu      sync.Mutex
 	conn    *websocket.Conn // nil while down
@@ -153,17 +149,10 @@ func (l *Link) open(ctx context.Context) (*websocket.Conn, *batchConn, error) {
 		}
 		return nil, nil, fmt.Errorf("apps.connections.open: %w", err)
 	}
-	d := websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 45 * time.Second}
-	if l.Dialer != nil {
-		d = *l.Dialer
-	}
 	var out *batchConn
-	dial := d.NetDialContext
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
+	d := websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 45 * time.Second}
 	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
@@ -183,10 +172,7 @@ func (l *Link) open(ctx context.Context) (*websocket.Conn, *batchConn, error) {
 // serve reads the link until it breaks or Slack asks for a new one, handing envelopes to Handle.
 // up reports whether the link got as far as Slack's hello.
 func (l *Link) serve(ctx context.Context, conn *websocket.Conn, out *batchConn) (up bool, err error) {
-	timeout := l.PingTimeout
-	if timeout <= 0 {
-		timeout = DefaultPingTimeout
-	}
+	const timeout = pingTimeout
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	defer func() {
@@ -212,17 +198,18 @@ func (l *Link) serve(ctx context.Context, conn *websocket.Conn, out *batchConn) 
 		}
 		return nil
 	})
-	var buf []byte
+	var buf bytes.Buffer // reused: decode copies what it keeps
 	for {
 		_, r, err := conn.NextReader()
 		if err != nil {
 			return up, err
 		}
-		if buf, err = readAll(r, buf[:0]); err != nil {
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil {
 			return up, err
 		}
 		recv := time.Now()
-		req, err := decode(buf)
+		req, err := decode(buf.Bytes())
 		if err != nil {
 			l.Log.Warn("socket mode: unreadable envelope ignored", "err", err)
 			continue
@@ -250,44 +237,18 @@ func (l *Link) serve(ctx context.Context, conn *websocket.Conn, out *batchConn) 
 	}
 }
 
-// readAll is io.ReadAll into a reused buffer.
-func readAll(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				return b, nil
-			}
-			return b, err
-		}
-	}
-}
-
-// frame is an envelope whose payload is decoded as a slash command in the same pass. The fields
-// of slashPayload do not occur with another JSON type in other payloads, so decoding another
-// type into it fails nothing; those are decoded a second time with their payload raw.
-type frame struct {
-	EnvelopeID             string       `json:"envelope_id"`
-	Type                   string       `json:"type"`
-	Payload                slashPayload `json:"payload"`
-	AcceptsResponsePayload bool         `json:"accepts_response_payload"`
-	RetryAttempt           int          `json:"retry_attempt"`
-	RetryReason            string       `json:"retry_reason"`
-	Reason                 string       `json:"reason"`
-}
-
-type rawFrame struct {
-	EnvelopeID             string          `json:"envelope_id"`
-	Type                   string          `json:"type"`
-	Payload                json.RawMessage `json:"payload"`
-	AcceptsResponsePayload bool            `json:"accepts_response_payload"`
-	RetryAttempt           int             `json:"retry_attempt"`
-	RetryReason            string          `json:"retry_reason"`
-	Reason                 string          `json:"reason"`
+// frame is an envelope with its payload as P. A slash command's payload is decoded as a
+// slashPayload in the same pass as the envelope; the fields of slashPayload do not occur with
+// another JSON type in other payloads, so decoding another type into it fails nothing, and those
+// are decoded a second time with their payload raw.
+type frame[P any] struct {
+	EnvelopeID             string `json:"envelope_id"`
+	Type                   string `json:"type"`
+	Payload                P      `json:"payload"`
+	AcceptsResponsePayload bool   `json:"accepts_response_payload"`
+	RetryAttempt           int    `json:"retry_attempt"`
+	RetryReason            string `json:"retry_reason"`
+	Reason                 string `json:"reason"`
 }
 
 type slashPayload struct {
@@ -308,7 +269,7 @@ type slashPayload struct {
 }
 
 func decode(b []byte) (*Request, error) {
-	var f frame
+	var f frame[slashPayload]
 	if err := json.Unmarshal(b, &f); err == nil && f.Type == TypeSlashCommands {
 		p := f.Payload
 		return &Request{
@@ -323,7 +284,7 @@ func decode(b []byte) (*Request, error) {
 			},
 		}, nil
 	}
-	var f2 rawFrame
+	var f2 frame[json.RawMessage]
 	if err := json.Unmarshal(b, &f2); err != nil {
 		return nil, fmt.Errorf("decode envelope: %w", err)
 	}
