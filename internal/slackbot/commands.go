@@ -153,12 +153,26 @@ func (h *Handler) SlashFromMemory(sc slack.SlashCommand) (r Reply, verb string, 
 	}
 	switch cmd.Verb {
 	case command.Status:
-		return statusView(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)), "", h.nextItem(s)), verb, true
+		return h.ownStatusOf(s), verb, true
 	case command.Next:
-		return nextView(h.nextItem(s), len(s.Done()), len(h.Curriculum.Readings)), verb, true
+		return h.nextOf(s), verb, true
 	default:
-		return listView(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)), cmd.Topic), verb, true
+		return h.listOf(s, cmd.Topic), verb, true
 	}
+}
+
+// ownStatusOf, nextOf and listOf render a member's own status, next reading and list from their
+// snapshot, for the usual path and the one from memory alike.
+func (h *Handler) ownStatusOf(s store.Snapshot) Reply {
+	return statusView(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)), "", h.nextItem(s))
+}
+
+func (h *Handler) nextOf(s store.Snapshot) Reply {
+	return nextView(h.nextItem(s), len(s.Done()), len(h.Curriculum.Readings))
+}
+
+func (h *Handler) listOf(s store.Snapshot, filter string) Reply {
+	return listView(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)), filter)
 }
 
 func (h *Handler) dispatch(ctx context.Context, m store.Member, trigger string, cmd command.Command) (Reply, error) {
@@ -234,7 +248,6 @@ var (
 )
 
 func (h *Handler) status(ctx context.Context, m store.Member, who string) (Reply, error) {
-	name := ""
 	if who != "" {
 		id := who
 		if sm := mentionRE.FindStringSubmatch(who); sm != nil {
@@ -244,7 +257,7 @@ func (h *Handler) status(ctx context.Context, m store.Member, who string) (Reply
 			return errorReply("Please mention your teammate so Slack links the name.", "/path status @teammate"), nil
 		}
 		if id != m.UserID {
-			name = "<@" + id + ">"
+			name := "<@" + id + ">"
 			if h.Users != nil {
 				if p, err := h.Users.Profile(ctx, id); err == nil && p.DisplayName != "" {
 					name = p.DisplayName
@@ -265,7 +278,7 @@ func (h *Handler) status(ctx context.Context, m store.Member, who string) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
-	return statusView(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)), name, h.nextItem(s)), nil
+	return h.ownStatusOf(s), nil
 }
 
 // snapshot enrols the member (first use of /path) and loads their progress.
@@ -294,7 +307,7 @@ func (h *Handler) next(ctx context.Context, m store.Member) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return nextView(h.nextItem(s), len(s.Done()), len(h.Curriculum.Readings)), nil
+	return h.nextOf(s), nil
 }
 
 func (h *Handler) list(ctx context.Context, m store.Member, filter string) (Reply, error) {
@@ -302,7 +315,7 @@ func (h *Handler) list(ctx context.Context, m store.Member, filter string) (Repl
 	if err != nil {
 		return Reply{}, err
 	}
-	return listView(h.Curriculum, s, progress.Evaluate(s.Entries, s.Shifts, h.thresholds(s)), filter), nil
+	return h.listOf(s, filter), nil
 }
 
 // resolve finds a reading from what the user typed, or says why it can't.
