@@ -503,7 +503,11 @@ type decodedAck struct {
 // decodedMessage is what parseMessagePayload and json.Unmarshal of the blocks would give.
 type decodedMessage struct {
 	ackMessage     // Blocks aliases the frame
-	blocks     any // the decoded blocks, when Blocks is set
+	blocks     any // the decoded blocks, when Blocks is set and not scanned
+	// scanned says scanBlocks found the blocks valid; stored is then what checkMessageTree
+	// stores for them.
+	scanned bool
+	stored  []byte
 }
 
 // ackFields are ackMessage's JSON names: a key that matches one only case-insensitively
@@ -669,14 +673,19 @@ func readMessage(r *jsonReader[string], raw []byte) (*decodedMessage, bool) {
 			}
 		case "blocks":
 			start := r.i
-			v, ok := r.value()
-			if !ok {
-				return nil, false
+			m.scanned, m.stored, m.blocks = false, nil, nil
+			if c == '[' {
+				m.stored, m.scanned = scanBlocks(r)
+			}
+			if !m.scanned {
+				if m.blocks, ok = r.value(); !ok {
+					return nil, false
+				}
 			}
 			if c == 'n' {
-				m.Blocks, m.blocks = nil, nil
+				m.Blocks = nil
 			} else {
-				m.Blocks, m.blocks = raw[start:r.i], v
+				m.Blocks = raw[start:r.i]
 			}
 		case "attachments":
 			start := r.i
@@ -801,7 +810,11 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 // appendJSONString appends s quoted exactly as json.Marshal quotes strings: HTML-escaped,
 // U+2028 and U+2029 escaped, invalid UTF-8 replaced by \ufffd.
 func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
+	return append(appendJSONChars(append(b, '"'), s), '"')
+}
+
+// appendJSONChars is appendJSONString without the quotes.
+func appendJSONChars(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
@@ -847,6 +860,5 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,7 +61,9 @@ func checkMessageAgrees(t *testing.T, payload []byte, dm *decodedMessage) {
 		!bytes.Equal(got.Attachments, m.Attachments) || (got.Attachments == nil) != (m.Attachments == nil) {
 		t.Fatalf("%q: fast message %+v, parseMessagePayload %+v", data, got, m)
 	}
-	if m.Blocks != nil {
+	if dm.scanned {
+		checkStoredAgrees(t, m.Blocks, dm.stored)
+	} else if m.Blocks != nil {
 		var tree any
 		if err := json.Unmarshal(m.Blocks, &tree); err != nil {
 			t.Fatalf("%q: fast path decoded blocks encoding/json refuses: %v", data, err)
@@ -68,6 +71,12 @@ func checkMessageAgrees(t *testing.T, payload []byte, dm *decodedMessage) {
 		if !reflect.DeepEqual(tree, dm.blocks) {
 			t.Fatalf("%q: fast blocks %#v, encoding/json %#v", data, dm.blocks, tree)
 		}
+	}
+	var s Server
+	gotBlocks, gotCode, gotMsgs := s.checkDecoded(dm)
+	wantBlocks, wantCode, wantMsgs := s.checkMessage(m.Text, m.Blocks, m.Attachments != nil)
+	if gotCode != wantCode || !slices.Equal(gotMsgs, wantMsgs) || (gotBlocks == nil) != (wantBlocks == nil) {
+		t.Fatalf("%q: checked fast (%s, %q, %q), the usual way (%s, %q, %q)", data, gotBlocks, gotCode, gotMsgs, wantBlocks, wantCode, wantMsgs)
 	}
 }
 
@@ -305,7 +314,7 @@ func BenchmarkAckCheck(b *testing.B) {
 				b.Fatal("slow path")
 			}
 			m := a.msg
-			if _, code, _ := s.checkMessageTree(m.Text, m.Blocks, m.blocks, true, m.Attachments != nil); code != "" {
+			if _, code, _ := s.checkDecoded(m); code != "" {
 				b.Fatal(code)
 			}
 		}

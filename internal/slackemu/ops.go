@@ -399,11 +399,13 @@ func (s *Server) ackSlash(o *op, e *envelope, payload json.RawMessage, dec *deco
 	case err != nil:
 		code = "invalid_payload"
 	case m.Text != "" || m.Blocks != nil || m.Attachments != nil:
-		var tree any
+		var blocks json.RawMessage
+		var c string
 		if dec != nil {
-			tree = dec.blocks
+			blocks, c, _ = s.checkDecoded(dec)
+		} else {
+			blocks, c, _ = s.checkMessage(m.Text, m.Blocks, m.Attachments != nil)
 		}
-		blocks, c, _ := s.checkMessageTree(m.Text, m.Blocks, tree, dec != nil, m.Attachments != nil)
 		if c != "" {
 			code = c
 			break

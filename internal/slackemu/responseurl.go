@@ -105,10 +105,9 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var m ackMessage
-	var tree any
 	dec, fast := decodeMessageFast(body)
 	if fast {
-		m, tree = dec.ackMessage, dec.blocks
+		m = dec.ackMessage
 	} else {
 		m, err = parseMessagePayload(body)
 	}
@@ -120,7 +119,11 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	if !m.DeleteOriginal {
 		var code string
 		var msgs []string
-		blocks, code, msgs = s.checkMessageTree(m.Text, m.Blocks, tree, fast, m.Attachments != nil)
+		if fast {
+			blocks, code, msgs = s.checkDecoded(dec)
+		} else {
+			blocks, code, msgs = s.checkMessage(m.Text, m.Blocks, m.Attachments != nil)
+		}
 		if code != "" {
 			var extra map[string]any
 			if len(msgs) > 0 {
