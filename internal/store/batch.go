@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -65,6 +66,7 @@ type writeBatcher struct {
 	lanes [writeLanes]writeLane
 
 	transactions, writes atomic.Int64 // for WriteStats
+	computed             atomic.Int64 // snapshots of writes computed from the cache instead of read
 }
 
 func newWriteBatcher() *writeBatcher { return &writeBatcher{seed: maphash.MakeSeed()} }
@@ -195,7 +197,8 @@ const freshCommand = `EXISTS (SELECT 1 FROM processed_commands
 
 // write applies the writes of a batch, members in sorted order, in one transaction pipelined
 // into two round trips whatever their number: (enrol), record the command and lock the member,
-// change, and reload the snapshot; then score, raise the version and commit. The change runs in
+// change, and reload the snapshot (or, when the cached one is still current, have the change's
+// RETURNING rows applied to it, see Snapshot.with); then score, raise the version and commit. The change runs in
 // the first trip whether or not the command is a redelivery, so each of its statements is
 // guarded in SQL (freshCommand). A batch of enrolments only commits in the first trip.
 func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err error) {
@@ -224,7 +227,10 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 
 	writing := false
 	before := make([]Score, len(batch))
-	changed := make([]int64, len(batch))
+	deltas := make([]delta, len(batch))
+	// base[i] is the cached snapshot write i's change is applied to, when the database says it is
+	// still current (snapshotUnlessSQL returned no row); nil when it was read.
+	base := make([]*Snapshot, len(batch))
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	lockTimeout := ""
@@ -253,7 +259,23 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 				QueryRow(func(row pgx.Row) error {
 					return row.Scan(&before[i].Points, &before[i].Milestones, &r.res.Duplicate)
 				})
-			queueChange(b, r.m, r.trigger, r.ch, &changed[i])
+			queueChange(b, r.m, r.trigger, r.ch, &deltas[i])
+			if cached := db.cache.current(r.m); cached != nil {
+				b.Queue(snapshotUnlessSQL, r.m.TeamID, r.m.UserID, cached.versions.member, cached.versions.team).
+					QueryRow(func(row pgx.Row) error {
+						s, err := scanSnapshot(row)
+						switch {
+						case errors.Is(err, pgx.ErrNoRows):
+							base[i] = cached
+							return nil
+						case err != nil:
+							return err
+						}
+						r.res.Snapshot = s
+						return nil
+					})
+				continue
+			}
 		}
 		b.Queue(snapshotSQL, r.m.TeamID, r.m.UserID).QueryRow(func(row pgx.Row) error {
 			var err error
@@ -273,10 +295,22 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 		}
 		return nil
 	}
+	for i, r := range batch {
+		if base[i] == nil {
+			continue
+		}
+		s, ok := base[i].with(r.ch, deltas[i])
+		if ok {
+			db.batch.computed.Add(1)
+		} else if s, err = snapshot(ctx, conn, r.m); err != nil { // rare (see with): read it, under the lock
+			return fmt.Errorf("write %d changes: reread %s: %w", len(batch), r.m, err)
+		}
+		r.res.Snapshot = s
+	}
 	b = &pgx.Batch{}
 	versions := make([]int64, len(batch))
 	for i, r := range batch {
-		r.res.Changed = changed[i] > 0
+		r.res.Changed = deltas[i].rows > 0
 		// Duplicates too: the first delivery's commit may have looked failed to its caller (a
 		// deadline during COMMIT) and gone unannounced. Versions only grow, so it costs nothing.
 		r.res.announce = later

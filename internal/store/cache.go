@@ -78,6 +78,17 @@ func (c *snapshotCache) get(m Member) (Snapshot, bool) {
 	return Snapshot{}, false
 }
 
+// current returns m's cached snapshot whatever its age, nil when there is none. A write checks
+// its versions against the database's under the member's lock before building on it.
+func (c *snapshotCache) current(m Member) *Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if slot := c.slots[m]; c.live && slot != nil {
+		return slot.snap
+	}
+	return nil
+}
+
 // begin is called before reading m's snapshot from the database.
 func (c *snapshotCache) begin(m Member) cacheTicket {
 	c.mu.Lock()
