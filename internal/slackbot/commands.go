@@ -77,8 +77,10 @@ const errInternal = "Sorry, something went wrong on our side and nothing was sav
 // avoids a users.info round trip per command while never refusing a date that is already today
 // for the user, wherever they are.
 func (h *Handler) today() progress.Date {
-	return progress.FromTime(h.Now(), time.FixedZone("UTC+14", 14*3600))
+	return progress.FromTime(h.Now(), earliestZone)
 }
+
+var earliestZone = time.FixedZone("UTC+14", 14*3600)
 
 func (h *Handler) thresholds(s store.Snapshot) progress.Thresholds {
 	if s.Thresholds != nil {

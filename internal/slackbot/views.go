@@ -50,9 +50,13 @@ func textReply(text string) Reply {
 	return Reply{Text: plainFallback(text), Blocks: []slack.Block{section(text)}}
 }
 
+// emphasis strips mrkdwn's emphasis markers. Built once: building a Replacer costs more than
+// using it, and every answer's fallback text goes through it.
+var emphasis = strings.NewReplacer("*", "", "_", "", "`", "")
+
 // plainFallback strips the mrkdwn emphasis markers for the notification text; escaping stays.
 func plainFallback(s string) string {
-	return truncate(strings.NewReplacer("*", "", "_", "", "`", "").Replace(s), 3000)
+	return truncate(emphasis.Replace(s), 3000)
 }
 
 // errorReply says what was wrong and shows the right form.
