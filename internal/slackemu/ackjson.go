@@ -518,7 +518,7 @@ var ackFields = []string{"text", "blocks", "attachments", "response_type", "repl
 // {envelope_id string; payload json.RawMessage} does, plus the payload as a message. ok is
 // false when the frame must go the encoding/json way (including every invalid frame).
 func decodeAckFast(data []byte) (decodedAck, bool) {
-	a := decodedAck{msg: &decodedMessage{}} // no payload reads as an empty message
+	var a decodedAck
 	// One copy of the frame, as a string whose pieces the decoded strings share.
 	r := jsonReader[string]{b: string(data)}
 	if r.peek() != '{' {
@@ -528,7 +528,7 @@ func decodeAckFast(data []byte) (decodedAck, bool) {
 	r.depth = 1
 	if r.peek() == '}' {
 		r.i++
-		return a, r.end()
+		return a.noPayload(), r.end()
 	}
 	for {
 		if r.peek() != '"' {
@@ -569,11 +569,19 @@ func decodeAckFast(data []byte) (decodedAck, bool) {
 			r.i++
 		case '}':
 			r.i++
-			return a, r.end()
+			return a.noPayload(), r.end()
 		default:
 			return a, false
 		}
 	}
+}
+
+// noPayload gives a frame without a payload the empty message it reads as.
+func (a decodedAck) noPayload() decodedAck {
+	if a.payload == nil {
+		a.msg = &decodedMessage{}
+	}
+	return a
 }
 
 // decodeMessageFast reads a response_url body as parseMessagePayload does, with the blocks

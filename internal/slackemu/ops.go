@@ -69,6 +69,7 @@ type op struct {
 	done        func(*Result)
 	watchKeys   []string
 	rurl        *responseURL
+	trig        *trigger
 }
 
 func (s *Server) newOp(kind opKind, user, channel string) *op {
@@ -113,11 +114,15 @@ func (o *op) finish(mut func(*Result)) {
 	o.done = nil
 	keys := o.watchKeys
 	ru := o.rurl
+	trig := o.trig
 	o.mu.Unlock()
 	if ru != nil {
 		ru.mu.Lock()
 		ru.op = nil
 		ru.mu.Unlock()
+	}
+	if trig != nil {
+		trig.op.Store(nil)
 	}
 	if len(keys) > 0 {
 		o.s.watch.remove(o, keys)

@@ -33,7 +33,11 @@ type responseURL struct {
 // id forgotten by the janitor can still be told apart as expired.
 func (s *Server) newResponseURL(o *op, user, channel, origTS string) string {
 	now := time.Now()
-	id := strconv.FormatInt(now.UnixMilli(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36)
+	// Built in place, not from three strings: one of these is made for every command.
+	var buf [32]byte
+	b := strconv.AppendInt(buf[:0], now.UnixMilli(), 36)
+	b = strconv.AppendUint(append(b, '-'), rand.Uint64(), 36)
+	id := string(b)
 	ru := &responseURL{created: now, user: user, channel: channel, op: o, origTS: origTS, forCommand: o != nil && o.kind == kindSlash}
 	if o != nil {
 		o.rurl = ru
@@ -184,15 +188,25 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 type trigger struct {
 	issued time.Time
 	user   string
-	op     *op
-	used   atomic.Bool
+	// op is cleared when the op finishes: a trigger is kept for a while after, and an op
+	// holds far more than it.
+	op   atomic.Pointer[op]
+	used atomic.Bool
 }
 
 func (s *Server) newTrigger(user string, o *op) string {
 	now := time.Now()
-	id := strconv.FormatInt(now.UnixMilli(), 10) + "." + strconv.FormatUint(s.seq.Add(1), 10) + "." +
-		strconv.FormatUint(rand.Uint64()>>16, 16)
-	s.triggers.store(id, &trigger{issued: now, user: user, op: o})
+	var buf [64]byte
+	b := strconv.AppendInt(buf[:0], now.UnixMilli(), 10)
+	b = strconv.AppendUint(append(b, '.'), s.seq.Add(1), 10)
+	b = strconv.AppendUint(append(b, '.'), rand.Uint64()>>16, 16)
+	id := string(b)
+	t := &trigger{issued: now, user: user}
+	if o != nil {
+		t.op.Store(o)
+		o.trig = t
+	}
+	s.triggers.store(id, t)
 	return id
 }
 

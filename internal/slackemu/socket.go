@@ -3,8 +3,11 @@ package slackemu
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -499,6 +502,28 @@ func marshalReady(b []byte) bool {
 	return true
 }
 
+// newUUID is a random (version 4) UUID like Slack's envelope ids. It need not be
+// unguessable, and uuid.NewString's read of the system's random source cost more than the
+// rest of building an envelope.
+func newUUID() string {
+	var u [16]byte
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return string(b[:])
+}
+
 // deliver registers and sends one envelope for o. It returns false when no link took it.
 func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
 	return s.deliverJSON(o, typ, payload, attempt, false)
@@ -507,7 +532,7 @@ func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
 // deliverJSON is deliver; compact says payload is exactly what json.Marshal would make of
 // it, as appendJSON output is.
 func (s *Server) deliverJSON(o *op, typ string, payload []byte, attempt int, compact bool) bool {
-	e := &envelope{id: uuid.NewString(), op: o, attempt: attempt, sent: time.Now()}
+	e := &envelope{id: newUUID(), op: o, attempt: attempt, sent: time.Now()}
 	data, err := envelopeJSON(e.id, typ, payload, attempt, compact)
 	if err != nil {
 		s.log.Error("marshal envelope", "err", err)

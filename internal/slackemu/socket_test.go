@@ -513,3 +513,18 @@ func TestCommandWithoutLinkFailsAtOnce(t *testing.T) {
 		t.Error("unknown user accepted")
 	}
 }
+
+func TestNewUUID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := newUUID()
+		u, err := uuid.Parse(id)
+		if err != nil || u.String() != id || u.Version() != 4 || u.Variant() != uuid.RFC4122 {
+			t.Fatalf("%q: not a version 4 UUID as uuid.NewString writes them (%v)", id, err)
+		}
+		if seen[id] {
+			t.Fatalf("%q twice", id)
+		}
+		seen[id] = true
+	}
+}

@@ -313,8 +313,8 @@ func (s *Server) apiViewsOpen(w httpWriter, method string, p *params, push bool)
 	out := v.clone()
 	vs.mu.Unlock()
 	s.changed()
-	if t.op != nil {
-		t.op.addAnswer(nil)
+	if o := t.op.Load(); o != nil {
+		o.addAnswer(nil)
 	}
 	s.watch.notifyKey("modal:" + t.user)
 	s.viewReply(w, method, out)
