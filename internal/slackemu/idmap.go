@@ -54,13 +54,18 @@ func (m *idMap[V]) delete(id string) {
 // must not use m.
 func (m *idMap[V]) deleteIf(drop func(V) bool) {
 	for i := range m.shards {
-		sh := &m.shards[i]
-		sh.mu.Lock()
-		for id, v := range sh.m {
-			if drop(v) {
-				delete(sh.m, id)
-			}
-		}
-		sh.mu.Unlock()
+		m.deleteIfIn(i, drop)
 	}
+}
+
+// deleteIfIn is deleteIf for shard i (modulo the number of shards) alone.
+func (m *idMap[V]) deleteIfIn(i int, drop func(V) bool) {
+	sh := &m.shards[i%len(m.shards)]
+	sh.mu.Lock()
+	for id, v := range sh.m {
+		if drop(v) {
+			delete(sh.m, id)
+		}
+	}
+	sh.mu.Unlock()
 }
