@@ -153,7 +153,12 @@ func New(pool *pgxpool.Pool, db *store.DB, api *slack.Client, compose Composer, 
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[SweepArgs]) error {
-		_, err := j.Sweep(ctx, j.Now())
+		start := time.Now()
+		res, err := j.Sweep(ctx, j.Now())
+		if err == nil && (res.Scheduled > 0 || len(res.Enqueued) > 0 || res.Profiles > 0 || res.Pruned > 0) {
+			j.log.Info("sweep done", "profiles", res.Profiles, "scheduled", res.Scheduled, "nudges", len(res.Enqueued),
+				"leaderboards", len(res.Leaderboard), "pruned", res.Pruned, "took", time.Since(start).Round(time.Millisecond))
+		}
 		return err
 	}))
 	river.AddWorker(workers, river.WorkFunc(j.workNudge))
@@ -290,6 +295,7 @@ type SweepResult struct {
 	Skipped     int // due while paused
 	Leaderboard []LeaderboardArgs
 	Pruned      int64 // commands forgotten (older than store.CommandRetention)
+	Profiles    int   // users listed to refresh members' names and time zones
 }
 
 const batch = 500
@@ -308,7 +314,9 @@ func (j *Jobs) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 		return res, err
 	}
 	for _, t := range teams {
-		if err := j.syncProfiles(ctx, t.ID); err != nil {
+		n, err := j.syncProfiles(ctx, t.ID)
+		res.Profiles += n
+		if err != nil {
 			// Nudges still go out in the fallback zone; log and carry on.
 			j.log.Warn("could not refresh names and time zones", "team", t.ID, "err", err)
 		}
@@ -433,10 +441,10 @@ func maxTime(a, b time.Time) time.Time {
 
 // syncProfiles refreshes display names and time zones of a team's members whose cached copy is
 // missing or stale: users.info for a few, users.list (far fewer calls) for many.
-func (j *Jobs) syncProfiles(ctx context.Context, teamID string) error {
+func (j *Jobs) syncProfiles(ctx context.Context, teamID string) (n int, err error) {
 	stale, err := j.db.StaleProfiles(ctx, teamID, j.cfg.ProfileMaxAge)
 	if err != nil || stale == 0 {
-		return err
+		return 0, err
 	}
 	// Page by page, each stored before the next is fetched, with the sweep's pauses in between:
 	// a large workspace's whole list at once was a burst of decoding and updates.
@@ -450,14 +458,14 @@ func (j *Jobs) syncProfiles(ctx context.Context, teamID string) error {
 			return err
 		})
 		if pages.Done(err) {
-			return nil
+			return n, nil
 		}
 		if err != nil {
-			return fmt.Errorf("users.list: %w", err)
+			return n, fmt.Errorf("users.list: %w", err)
 		}
 		pages = next
 		if err := yield(ctx, start); err != nil {
-			return err
+			return n, err
 		}
 		for chunk := range slices.Chunk(next.Users, store.SweepChunk) {
 			start := time.Now()
@@ -472,11 +480,12 @@ func (j *Jobs) syncProfiles(ctx context.Context, teamID string) error {
 				}
 				ps = append(ps, store.Profile{UserID: u.ID, DisplayName: name, TZ: u.TZ, Gone: u.Deleted})
 			}
-			if err := j.db.UpdateProfiles(ctx, teamID, ps); err != nil {
-				return err
+			if err := j.db.UpdateProfiles(ctx, teamID, ps, j.cfg.ProfileMaxAge); err != nil {
+				return n, err
 			}
+			n += len(ps)
 			if err := yield(ctx, start); err != nil {
-				return err
+				return n, err
 			}
 		}
 	}

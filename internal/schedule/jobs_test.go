@@ -577,3 +577,64 @@ func TestSweepForgetsOnlyOldCommands(t *testing.T) {
 		t.Errorf("a redelivered recent command was applied again: %+v", again)
 	}
 }
+
+// A sweep that fetches the whole list because one member is new rewrites only that member and
+// those whose name or time zone changed, not every fresh row (a rewrite locks the row and was
+// most of a sweep's cost in a large workspace).
+func TestSweepRewritesOnlyStaleOrChangedProfiles(t *testing.T) {
+	t.Parallel()
+	b := setup(t,
+		slackemu.User{ID: "UASHA", DisplayName: "Asha", TZ: "Asia/Kolkata"},
+		slackemu.User{ID: "UBEN", DisplayName: "Ben", TZ: "Europe/Berlin"},
+		slackemu.User{ID: "UCARO", DisplayName: "Caro", TZ: "America/Lima"},
+	)
+	ctx := context.Background()
+	b.enrol(t, "UASHA", "UBEN")
+	if _, err := b.jobs.Sweep(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		name, tz string
+		checked  time.Time
+	}
+	rows := func() map[string]row {
+		t.Helper()
+		got := map[string]row{}
+		rs, err := b.db.Pool().Query(ctx, `SELECT user_id, display_name, coalesce(tz, ''), coalesce(tz_checked_at, 'epoch')
+		        FROM members WHERE team_id = $1`, b.team)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rs.Next() {
+			var u string
+			var r row
+			if err := rs.Scan(&u, &r.name, &r.tz, &r.checked); err != nil {
+				t.Fatal(err)
+			}
+			got[u] = r
+		}
+		if err := rs.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := rows()
+	if first["UASHA"].tz != "Asia/Kolkata" || first["UBEN"].name != "Ben" {
+		t.Fatalf("first sweep stored %+v", first)
+	}
+	b.emu.AddUser(slackemu.User{ID: "UBEN", DisplayName: "Benedikt", TZ: "Europe/Berlin"})
+	b.enrol(t, "UCARO")
+	if _, err := b.jobs.Sweep(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	second := rows()
+	if second["UASHA"] != first["UASHA"] {
+		t.Errorf("a fresh, unchanged profile was rewritten: %+v, then %+v", first["UASHA"], second["UASHA"])
+	}
+	if second["UBEN"].name != "Benedikt" || !second["UBEN"].checked.After(first["UBEN"].checked) {
+		t.Errorf("a changed name was not stored: %+v", second["UBEN"])
+	}
+	if second["UCARO"].tz != "America/Lima" || second["UCARO"].name != "Caro" {
+		t.Errorf("the new member's profile was not stored: %+v", second["UCARO"])
+	}
+}

@@ -164,10 +164,13 @@ type Profile struct {
 }
 
 // UpdateProfiles stores names and time zones fetched from Slack for members of a team. A member
-// whose time zone changed is rescheduled. Like SetNextNudges it locks in write order and wants
-// short lists (SweepChunk). (It waits for members being written rather than skipping them: a
-// skipped member would stay stale and make every sweep fetch the whole users.list again.)
-func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) error {
+// whose time zone changed is rescheduled. Members whose copy is younger than maxAge and the same
+// are left alone: the whole list is fetched when a few members are stale (new ones, say), and
+// rewriting (and locking) every other member's row then was most of the sweep's cost. Like
+// SetNextNudges it locks in write order and wants short lists (SweepChunk). (It waits for
+// members being written rather than skipping them: a skipped member would stay stale and make
+// every sweep fetch the whole users.list again.)
+func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile, maxAge time.Duration) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -181,11 +184,13 @@ func (db *DB) UpdateProfiles(ctx context.Context, teamID string, ps []Profile) e
 	}
 	_, err := db.pool.Exec(ctx, `WITH u AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS u(user_id, name, tz)),
 	    l AS (SELECT m.user_id FROM members m JOIN u ON m.user_id = u.user_id WHERE m.team_id = $1
+	          AND (m.tz_checked_at IS NULL OR m.tz_checked_at < now() - $5::interval
+	               OR m.display_name IS DISTINCT FROM u.name OR m.tz IS DISTINCT FROM NULLIF(u.tz, ''))
 	          ORDER BY m.user_id COLLATE "C" FOR NO KEY UPDATE OF m)
 	    UPDATE members m SET display_name = u.name, tz = NULLIF(u.tz, ''), tz_checked_at = now(),
 	        next_nudge_at = CASE WHEN m.tz IS DISTINCT FROM NULLIF(u.tz, '') THEN NULL ELSE m.next_nudge_at END
 	    FROM u JOIN l USING (user_id)
-	    WHERE m.team_id = $1 AND m.user_id = u.user_id`, teamID, users, names, tzs)
+	    WHERE m.team_id = $1 AND m.user_id = u.user_id`, teamID, users, names, tzs, maxAge)
 	if err != nil {
 		return fmt.Errorf("update profiles of team %s: %w", teamID, err)
 	}
