@@ -55,6 +55,7 @@ Flags:
 	botProfile := fs.String("bot-cpuprofile", "", "write a CPU profile of the bot over the measured run to `file` (turns on the bot's PPROF endpoint)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	genProcs := fs.Int("generator-procs", 0, "GOMAXPROCS of the load generator and emulator (default 1)")
+	nice := fs.Int("nice", 0, "niceness of the bot and the load test's own Postgres, the generator staying at 0, so that its waits for a core are not counted as the bot's latency (default 10; -1: the generator's)")
 	nudges := fs.Int("nudges", 0, "measure the nudge fan-out: this many members due at once (instead of the command load)")
 	nudgeLimit := fs.Int("nudge-limit", 0, "with -nudges: limit the emulator's chat.postMessage to this many calls per minute (0: unthrottled)")
 	nudgeBurst := fs.Int("nudge-burst", 0, "with -nudge-limit: calls the emulator lets through at once (default: a minute's worth)")
@@ -102,7 +103,7 @@ Flags:
 		return printReport(rep, *asJSON)
 	}
 	opt := loadtest.Options{
-		Rate: *rate, Duration: *duration, Warmup: *warmup, Users: *users, Connections: *connections, GeneratorProcs: *genProcs,
+		Rate: *rate, Duration: *duration, Warmup: *warmup, Users: *users, Connections: *connections, GeneratorProcs: *genProcs, Nice: *nice,
 		FindMax: *findMax, StepDuration: *stepDuration, MaxP99: *maxP99,
 		BotBinary: *bin, DatabaseURL: os.Getenv("DATABASE_URL"), Seed: *seed, BotCPUProfile: *botProfile,
 		Env: env, Log: log,

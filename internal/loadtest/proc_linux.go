@@ -188,3 +188,32 @@ func machineInfo() Machine {
 func dieWithParent(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
+
+// renice gives every thread of pid, and of its children, the niceness n. Linux keeps niceness per
+// thread and a new thread or process takes its creator's, so what the bot or the postmaster
+// starts later inherits it too.
+func renice(pid, n int) error {
+	kids, err := childrenOf(pid)
+	if err != nil {
+		return err
+	}
+	for _, p := range append([]int{pid}, kids...) {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
+		if err != nil {
+			if p == pid {
+				return err
+			}
+			continue // a backend that just exited
+		}
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, n); err != nil && p == pid {
+				return fmt.Errorf("renice thread %d of %d: %w", tid, pid, err)
+			}
+		}
+	}
+	return nil
+}

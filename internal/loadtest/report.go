@@ -63,6 +63,10 @@ type RunConfig struct {
 	BotTuning map[string]string `json:"bot_tuning,omitempty"`
 	// GeneratorProcs is GOMAXPROCS of the load generator's process.
 	GeneratorProcs int `json:"generator_procs"`
+	// BotNice and PostgresNice are the niceness the bot and Postgres ran at (Options.Nice); the
+	// generator's is 0.
+	BotNice      int `json:"bot_nice"`
+	PostgresNice int `json:"postgres_nice"`
 }
 
 // Phase is one stretch of load at one rate.
@@ -280,6 +284,7 @@ func (r *Report) Text() string {
 		fmt.Fprintf(&b, ", %s=%s", k, c.BotTuning[k])
 	}
 	b.WriteString("\n")
+	fmt.Fprintf(&b, "priority  load generator and emulator nice 0, bot nice %d, postgres nice %d\n", c.BotNice, c.PostgresNice)
 	if c.FindMax {
 		fmt.Fprintf(&b, "load      find-max, %s per step, %d users, warm-up %s, mix 50%% status · 15%% next/list · 20%% done/undo · 10%% oncall · 5%% bad input\n",
 			c.StepDuration, c.Users, c.Warmup)
