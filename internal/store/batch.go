@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Group commit: writes (Apply, Enrol) that arrive while another write is in flight wait for it
@@ -67,8 +69,9 @@ type writeBatcher struct {
 	seed  maphash.Seed
 	lanes [writeLanes]writeLane
 
-	transactions, writes atomic.Int64 // for WriteStats
-	computed             atomic.Int64 // snapshots of writes computed from the cache instead of read
+	transactions, writes  atomic.Int64 // for WriteStats
+	computed              atomic.Int64 // snapshots of writes computed from the cache instead of read
+	guessed, guessedWrong atomic.Int64 // writes sent in one round trip; batches whose guess failed
 }
 
 func newWriteBatcher() *writeBatcher { return &writeBatcher{seed: maphash.MakeSeed()} }
@@ -197,13 +200,80 @@ const batchLockTimeout = "1s"
 const freshCommand = `EXISTS (SELECT 1 FROM processed_commands
        WHERE team_id = $1 AND trigger_id = $3 AND user_id = $2 AND xmin = xid(pg_current_xact_id()))`
 
-// write applies the writes of a batch, members in sorted order, in one transaction pipelined
-// into two round trips whatever their number: (enrol), record the command and lock the member,
-// change, and reload the snapshot (or, when the cached one is still current, have the change's
-// RETURNING rows applied to it, see Snapshot.with); then score, raise the version and commit. The change runs in
-// the first trip whether or not the command is a redelivery, so each of its statements is
-// guarded in SQL (freshCommand). A batch of enrolments only commits in the first trip.
-func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err error) {
+// write applies the writes of a batch in one transaction: guessed in one round trip when it can
+// be (see guessBatch), else in two.
+func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) error {
+	err := db.writeTx(ctx, batch, shared, true)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == staleCode {
+		// A member changed elsewhere since it was cached, or a command was redelivered: nothing
+		// was committed; the usual way finds out what is true now.
+		db.batch.guessedWrong.Add(1)
+		err = db.writeTx(ctx, batch, shared, false)
+	}
+	return err
+}
+
+// staleCode is the SQLSTATE of pathbot_stale (migration 00009).
+const staleCode = "PB001"
+
+// guess is a write's outcome computed before it is sent: the cached snapshot it is made on, what
+// its statements will report, and the snapshot and score that follow.
+type guess struct {
+	base  *Snapshot
+	delta delta
+	after Snapshot
+	score Score
+}
+
+// guessBatch computes every write's outcome in advance, or returns nil when any of them cannot
+// be: a first contact, a member without a cached snapshot, two readings stamped alike. The
+// outcome of a change depends only on the member's state and the command being new, so when the
+// member row is still at the cached snapshot's version under the lock (queueGuessedScore checks
+// it before the commit) the guess is exactly what the statements do, and the score can travel
+// with them.
+func (db *DB) guessBatch(batch []*writeReq, at time.Time) []guess {
+	if db.Score == nil {
+		return nil
+	}
+	gs := make([]guess, len(batch))
+	for i, r := range batch {
+		if r.enrol {
+			return nil
+		}
+		if _, known := db.enrolled.Load(r.m); !known {
+			return nil
+		}
+		base := db.cache.current(r.m)
+		if base == nil {
+			return nil
+		}
+		d, ok := predict(*base, r.ch, at)
+		if !ok {
+			return nil
+		}
+		after, ok := base.with(r.ch, d)
+		if !ok {
+			return nil
+		}
+		gs[i] = guess{base: base, delta: d, after: after, score: db.Score(after)}
+	}
+	return gs
+}
+
+// writeTx applies the writes of a batch, members in sorted order, in one transaction.
+//
+// Guessed (guess, and guessBatch could), it is one round trip: record each command and lock its
+// member, the change, and the score computed in advance, stored only if the guess holds (else
+// the transaction fails, and write tries again the usual way); then the commit.
+//
+// The usual way is two round trips whatever their number: (enrol), record the command and lock
+// the member, change, and reload the snapshot (or, when the cached one is still current, have the
+// change's RETURNING rows applied to it, see Snapshot.with); then score, raise the version and
+// commit. The change runs in the first trip whether or not the command is a redelivery, so each
+// of its statements is guarded in SQL (freshCommand). A batch of enrolments only commits in the
+// first trip.
+func (db *DB) writeTx(ctx context.Context, batch []*writeReq, shared, guessing bool) (err error) {
 	slices.SortFunc(batch, func(a, b *writeReq) int {
 		return cmp.Or(cmp.Compare(a.m.TeamID, b.m.TeamID), cmp.Compare(a.m.UserID, b.m.UserID))
 	})
@@ -227,6 +297,9 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 		}
 	}()
 
+	// Rows are stamped with the bot's clock, so that a guess knows them; to the microsecond, as
+	// Postgres keeps them.
+	at := time.Now().Truncate(time.Microsecond)
 	writing := false
 	before := make([]Score, len(batch))
 	deltas := make([]delta, len(batch))
@@ -240,6 +313,13 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 		lockTimeout = batchLockTimeout
 	}
 	later := db.queueTransactionSettings(b, lockTimeout)
+	if guessing && later {
+		// Without the announcer the triggers raise the version in the change itself, and every
+		// guess would fail.
+		if gs := db.guessBatch(batch, at); gs != nil {
+			return db.writeGuessed(ctx, conn, b, batch, gs, at, later)
+		}
+	}
 	teams := map[string]bool{}
 	for i, r := range batch {
 		r.res = Result{}
@@ -261,7 +341,7 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 				QueryRow(func(row pgx.Row) error {
 					return row.Scan(&before[i].Points, &before[i].Milestones, &r.res.Duplicate)
 				})
-			queueChange(b, r.m, r.trigger, r.ch, &deltas[i])
+			queueChange(b, r.m, r.trigger, r.ch, at, &deltas[i])
 			if cached := db.cache.current(r.m); cached != nil {
 				b.Queue(snapshotUnlessSQL, r.m.TeamID, r.m.UserID, cached.versions.member, cached.versions.team).
 					QueryRow(func(row pgx.Row) error {
@@ -319,7 +399,10 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 		switch {
 		case !r.res.Changed:
 		case db.Score != nil:
-			queueScore(b, r.m, before[i], db.Score(r.res.Snapshot), &versions[i])
+			score := db.Score(r.res.Snapshot)
+			queueScore(b, r.m, before[i], score, &versions[i])
+			score.Milestones = nonNil(score.Milestones)
+			r.res.Snapshot.stored = score
 		default:
 			queueVersion(b, r.m, &versions[i])
 		}
@@ -333,6 +416,37 @@ func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) (err er
 			// The snapshot was read before the version was raised, under the member's lock.
 			r.res.Snapshot.versions.member = versions[i]
 		}
+	}
+	return nil
+}
+
+// writeGuessed sends a batch whose outcome gs computed in advance, in one round trip with its
+// commit (b holds its BEGIN and settings). A wrong guess fails the transaction before the commit
+// with staleCode.
+func (db *DB) writeGuessed(ctx context.Context, conn *pgxpool.Conn, b *pgx.Batch, batch []*writeReq, gs []guess, at time.Time, later bool) error {
+	deltas := make([]delta, len(batch))
+	versions := make([]int64, len(batch))
+	for i, r := range batch {
+		r.res = Result{}
+		b.Queue(`INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			r.m.TeamID, r.trigger, r.m.UserID)
+		queueChange(b, r.m, r.trigger, r.ch, at, &deltas[i])
+		queueGuessedScore(b, r.m, r.trigger, gs[i].base, gs[i].score, gs[i].delta.rows > 0, &versions[i])
+	}
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write %d guessed changes: %w", len(batch), err)
+	}
+	db.batch.guessed.Add(int64(len(batch)))
+	for i, r := range batch {
+		r.res.Changed = gs[i].delta.rows > 0
+		r.res.Snapshot = gs[i].after
+		r.res.Snapshot.versions.member = versions[i]
+		if r.res.Changed {
+			r.res.Snapshot.stored = gs[i].score
+			r.res.Snapshot.stored.Milestones = nonNil(gs[i].score.Milestones)
+		}
+		r.res.announce = later
 	}
 	return nil
 }

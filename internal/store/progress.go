@@ -36,6 +36,9 @@ type Snapshot struct {
 
 	// versions says which state of the member and the team this snapshot shows (see cache.go).
 	versions versions
+	// stored is the score the member row holds at versions.member: what the last write computed,
+	// which a write guessing its outcome in advance (see batch.go) scores its change against.
+	stored Score
 }
 
 // Done reports the ids of done readings.
@@ -110,7 +113,7 @@ func (db *DB) Snapshot(ctx context.Context, m Member) (Snapshot, error) {
 // costs Postgres far less than five statements (the database was the load test's bottleneck).
 // NULLs inside arrays are coalesced to -1 so they scan into plain slices.
 const snapshotSQL = `
-SELECT coalesce((SELECT version FROM members WHERE team_id = $1 AND user_id = $2), -1),
+SELECT coalesce(mm.version, -1), coalesce(mm.points, 0), coalesce(mm.readings_done, 0), coalesce(mm.milestones_done, '{}'),
        coalesce(t.version, -1),
        r.ids, r.statuses, r.ats,
        e.milestones, e.keys, e.details, e.rps, e.p95, e.p99, e.maxs, e.ats,
@@ -134,7 +137,8 @@ FROM (SELECT coalesce(array_agg(item_id ORDER BY updated_at, item_id), '{}') AS 
              coalesce(array_agg(part ORDER BY id), '{}') AS parts,
              coalesce(array_agg(created_at ORDER BY id), '{}') AS ats
         FROM oncall_shifts WHERE team_id = $1 AND user_id = $2) s
-LEFT JOIN teams t ON t.team_id = $1`
+LEFT JOIN teams t ON t.team_id = $1
+LEFT JOIN members mm ON mm.team_id = $1 AND mm.user_id = $2`
 
 // snapshotUnlessSQL is snapshotSQL unless the member and their team are still at versions $3 and
 // $4, when it returns no row at once: a write whose member's cached snapshot is current applies
@@ -162,7 +166,7 @@ func scanSnapshot(row pgx.Row) (Snapshot, error) {
 		sFrom, sTo, sPart    []string
 		tP95, tP99, tMax     *int32
 	)
-	err := row.Scan(&mVer, &tVer,
+	err := row.Scan(&mVer, &s.stored.Points, &s.stored.Readings, &s.stored.Milestones, &tVer,
 		&rIDs, &rStatus, &rAt,
 		&eMs, &eKeys, &eDetails, &eRPS, &eP95, &eP99, &eMax, &eAt,
 		&sFrom, &sTo, &sPart, &sAt,
@@ -237,15 +241,24 @@ type Scorer func(Snapshot) Score
 // migration 00007) and logs the change as activity: the points it gained or lost and any
 // milestone it completed. One statement, so the member row gets one new version per write.
 func queueScore(b *pgx.Batch, m Member, before, after Score, version *int64) {
-	if after.Milestones == nil {
-		after.Milestones = []string{}
-	}
+	points, milestones := activityOf(before, after)
+	b.Queue(`WITH u AS (UPDATE members SET points = $3, readings_done = $4, milestones_done = $5, version = version + 1
+	             WHERE team_id = $1 AND user_id = $2 RETURNING version),
+	     a AS (INSERT INTO activity (team_id, user_id, points, milestone)
+	             SELECT $1, $2, p, ms FROM unnest($6::int[], $7::text[]) AS x(p, ms) WHERE EXISTS (SELECT FROM u))
+	SELECT version FROM u`,
+		m.TeamID, m.UserID, after.Points, after.Readings, nonNil(after.Milestones), points, milestones).
+		QueryRow(func(r pgx.Row) error { return r.Scan(version) })
+}
+
+// activityOf is the activity a change from before to after logs: one row with the points, and
+// the first milestone completed if any; each further milestone completed gets a row of its own
+// with no points.
+func activityOf(before, after Score) ([]int32, []*string) {
 	had := map[string]bool{}
 	for _, id := range before.Milestones {
 		had[id] = true
 	}
-	// One activity row: the points, with the first milestone completed if any; each further
-	// milestone completed gets a row of its own with no points.
 	points := []int32{int32(after.Points - before.Points)}
 	milestones := []*string{nil}
 	for _, id := range after.Milestones {
@@ -257,12 +270,40 @@ func queueScore(b *pgx.Batch, m Member, before, after Score, version *int64) {
 			points, milestones = append(points, 0), append(milestones, &id)
 		}
 	}
-	b.Queue(`WITH u AS (UPDATE members SET points = $3, readings_done = $4, milestones_done = $5, version = version + 1
-	             WHERE team_id = $1 AND user_id = $2 RETURNING version),
+	return points, milestones
+}
+
+// nonNil is ids, or an empty list (as Postgres gives an empty text[] back) instead of nil.
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}
+
+// staleGuard is true while member $2 of team $1 is still at version $4 and their team at $5, and
+// trigger $3 was recorded by this transaction: what a guessed write (see batch.go) assumed.
+const staleGuard = `version = $4 AND coalesce((SELECT version FROM teams WHERE team_id = $1), -1) = $5 AND ` + freshCommand
+
+// queueGuessedScore is queueScore for a write whose outcome was computed in advance from the
+// member's cached snapshot (whose versions and stored score are in base): it stores the score
+// only if the guess's assumptions hold, and otherwise fails the transaction (pathbot_stale, see
+// migration 00009) before its commit. A write guessed to change nothing only checks them.
+func queueGuessedScore(b *pgx.Batch, m Member, trigger string, base *Snapshot, after Score, changed bool, version *int64) {
+	args := []any{m.TeamID, m.UserID, trigger, base.versions.member, base.versions.team}
+	if !changed {
+		b.Queue(`SELECT coalesce((SELECT version FROM members WHERE team_id = $1 AND user_id = $2 AND `+staleGuard+`),
+		            pathbot_stale('member changed or command redelivered'))`, args...).
+			QueryRow(func(r pgx.Row) error { return r.Scan(version) })
+		return
+	}
+	points, milestones := activityOf(base.stored, after)
+	b.Queue(`WITH u AS (UPDATE members SET points = $6, readings_done = $7, milestones_done = $8, version = version + 1
+	             WHERE team_id = $1 AND user_id = $2 AND `+staleGuard+` RETURNING version),
 	     a AS (INSERT INTO activity (team_id, user_id, points, milestone)
-	             SELECT $1, $2, p, ms FROM unnest($6::int[], $7::text[]) AS x(p, ms) WHERE EXISTS (SELECT FROM u))
-	SELECT version FROM u`,
-		m.TeamID, m.UserID, after.Points, after.Readings, after.Milestones, points, milestones).
+	             SELECT $1, $2, p, ms FROM unnest($9::int[], $10::text[]) AS x(p, ms) WHERE EXISTS (SELECT FROM u))
+	SELECT coalesce((SELECT version FROM u), pathbot_stale('member changed or command redelivered'))`,
+		append(args, after.Points, after.Readings, nonNil(after.Milestones), points, milestones)...).
 		QueryRow(func(r pgx.Row) error { return r.Scan(version) })
 }
 
@@ -329,8 +370,9 @@ type delta struct {
 }
 
 // queueChange queues the statements of one change, recording in d what they did. Every
-// statement is guarded by freshCommand, its parameters $1 team, $2 user and $3 trigger.
-func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, d *delta) {
+// statement is guarded by freshCommand, its parameters $1 team, $2 user and $3 trigger. Rows
+// written are stamped at (not Postgres's now()), so that a write guessed in advance knows them.
+func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, at time.Time, d *delta) {
 	query := func(sql string, scan func(pgx.Rows) error, args ...any) {
 		b.Queue(sql, append([]any{m.TeamID, m.UserID, triggerID}, args...)...).Query(func(rows pgx.Rows) error {
 			defer rows.Close()
@@ -348,8 +390,9 @@ func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, d *delta) 
 	}
 	switch {
 	case ch.MarkReading != "":
-		query(`INSERT INTO reading_progress (team_id, user_id, item_id, status) SELECT $1, $2, $4, $5 WHERE `+freshCommand+`
-		      ON CONFLICT (team_id, user_id, item_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()
+		query(`INSERT INTO reading_progress (team_id, user_id, item_id, status, updated_at)
+		      SELECT $1, $2, $4, $5, $6::timestamptz WHERE `+freshCommand+`
+		      ON CONFLICT (team_id, user_id, item_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
 		      WHERE reading_progress.status <> EXCLUDED.status
 		      RETURNING item_id, status, updated_at`,
 			func(rows pgx.Rows) error {
@@ -357,7 +400,7 @@ func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, d *delta) 
 				err := rows.Scan(&r.ItemID, &r.Status, &r.At)
 				d.marked = append(d.marked, r)
 				return err
-			}, ch.MarkReading, ch.Status)
+			}, ch.MarkReading, ch.Status, at)
 	case ch.UnmarkReading != "":
 		query(`DELETE FROM reading_progress WHERE team_id = $1 AND user_id = $2 AND item_id = $4 AND `+freshCommand+`
 		      RETURNING item_id`,
@@ -378,8 +421,9 @@ func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, d *delta) 
 				p95, p99, maxLat = &a, &b, &c
 				detail = e.Load.Link
 			}
-			query(`INSERT INTO milestone_entries (team_id, user_id, milestone, key, detail, rps, p95_us, p99_us, max_us)
-			      SELECT $1, $2, $4, $5, $6, $7::double precision, $8::bigint, $9::bigint, $10::bigint WHERE `+freshCommand+`
+			query(`INSERT INTO milestone_entries (team_id, user_id, milestone, key, detail, rps, p95_us, p99_us, max_us, created_at)
+			      SELECT $1, $2, $4, $5, $6, $7::double precision, $8::bigint, $9::bigint, $10::bigint, $11::timestamptz
+			      WHERE `+freshCommand+`
 			      RETURNING milestone, key, detail, coalesce(rps, -1), coalesce(p95_us, -1), coalesce(p99_us, -1),
 			                coalesce(max_us, -1), created_at`,
 				func(rows pgx.Rows) error {
@@ -390,11 +434,11 @@ func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, d *delta) 
 					err := rows.Scan(&ms, &key, &detail, &rps, &p95, &p99, &maxUS, &at)
 					d.entries = append(d.entries, entryOf(ms, key, detail, rps, p95, p99, maxUS, at))
 					return err
-				}, e.Milestone, e.Key, detail, rps, p95, p99, maxLat)
+				}, e.Milestone, e.Key, detail, rps, p95, p99, maxLat, at)
 		}
 	case ch.AddShift != nil:
-		query(`INSERT INTO oncall_shifts (team_id, user_id, from_date, to_date, part)
-		      SELECT $1, $2, $4::date, $5::date, $6 WHERE `+freshCommand+`
+		query(`INSERT INTO oncall_shifts (team_id, user_id, from_date, to_date, part, created_at)
+		      SELECT $1, $2, $4::date, $5::date, $6, $7::timestamptz WHERE `+freshCommand+`
 		      RETURNING to_char(from_date, 'YYYY-MM-DD'), to_char(to_date, 'YYYY-MM-DD'), part, created_at`,
 			func(rows pgx.Rows) error {
 				var from, to, part string
@@ -405,7 +449,7 @@ func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, d *delta) 
 				sh, err := shiftOf(from, to, part, at)
 				d.shifts = append(d.shifts, sh)
 				return err
-			}, ch.AddShift.From.String(), ch.AddShift.To.String(), string(ch.AddShift.Part))
+			}, ch.AddShift.From.String(), ch.AddShift.To.String(), string(ch.AddShift.Part), at)
 	case ch.RemoveLatest == "oncall":
 		query(`DELETE FROM oncall_shifts WHERE id = (SELECT max(id) FROM oncall_shifts WHERE team_id = $1 AND user_id = $2)
 		      AND `+freshCommand+` RETURNING 1`, counted(&d.removedShifts))
@@ -414,6 +458,52 @@ func queueChange(b *pgx.Batch, m Member, triggerID string, ch Change, d *delta) 
 		      WHERE team_id = $1 AND user_id = $2 AND milestone = $4) AND `+freshCommand+` RETURNING 1`,
 			counted(&d.removedEntries), ch.RemoveLatest)
 	}
+}
+
+// predict is the delta ch's statements will report when made on the member s shows, with rows
+// stamped at: the change's outcome depends on nothing else. False when it cannot tell.
+func predict(s Snapshot, ch Change, at time.Time) (delta, bool) {
+	var d delta
+	switch {
+	case ch.MarkReading != "":
+		i := slices.IndexFunc(s.Readings, func(r Reading) bool { return r.ItemID == ch.MarkReading })
+		if i < 0 || s.Readings[i].Status != ch.Status {
+			d.marked = []Reading{{ItemID: ch.MarkReading, Status: ch.Status, At: at}}
+			d.rows = 1
+		}
+	case ch.UnmarkReading != "":
+		if slices.ContainsFunc(s.Readings, func(r Reading) bool { return r.ItemID == ch.UnmarkReading }) {
+			d.unmarked = []string{ch.UnmarkReading}
+			d.rows = 1
+		}
+	case len(ch.AddEntries) > 0:
+		for _, e := range ch.AddEntries {
+			// As the row goes to Postgres and comes back (queueChange, scanSnapshot).
+			rps, p95, p99, maxUS, detail := -1.0, int64(-1), int64(-1), int64(-1), e.Detail
+			if e.Load != nil {
+				rps, p95, p99, maxUS = e.Load.RPS, e.Load.P95.Microseconds(), e.Load.P99.Microseconds(), e.Load.Max.Microseconds()
+				detail = e.Load.Link
+			}
+			d.entries = append(d.entries, entryOf(e.Milestone, e.Key, detail, rps, p95, p99, maxUS, at))
+			d.rows++
+		}
+	case ch.AddShift != nil:
+		sh, err := shiftOf(ch.AddShift.From.String(), ch.AddShift.To.String(), string(ch.AddShift.Part), at)
+		if err != nil {
+			return delta{}, false
+		}
+		d.shifts = []progress.Shift{sh}
+		d.rows = 1
+	case ch.RemoveLatest == "oncall":
+		if len(s.Shifts) > 0 {
+			d.removedShifts, d.rows = 1, 1
+		}
+	case ch.RemoveLatest != "":
+		if slices.ContainsFunc(s.Entries, func(e progress.Entry) bool { return e.Milestone == ch.RemoveLatest }) {
+			d.removedEntries, d.rows = 1, 1
+		}
+	}
+	return d, true
 }
 
 // with returns the snapshot s becomes when the change that did d is made on it, and false when
