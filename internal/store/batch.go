@@ -200,6 +200,14 @@ const batchLockTimeout = "1s"
 const freshCommand = `EXISTS (SELECT 1 FROM processed_commands
        WHERE team_id = $1 AND trigger_id = $3 AND user_id = $2 AND xmin = xid(pg_current_xact_id()))`
 
+// recordAndLockSQL records command $2 of member $3 of team $1 and locks the member, so that
+// concurrent changes of one member score one after the other; it returns their stored score and
+// whether the command is a redelivery.
+const recordAndLockSQL = `WITH p AS (INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
+                    ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT points, milestones_done, NOT EXISTS (SELECT FROM p) FROM members
+         WHERE team_id = $1 AND user_id = $3 FOR NO KEY UPDATE`
+
 // write applies the writes of a batch in one transaction: guessed in one round trip when it can
 // be (see guessBatch), else in two.
 func (db *DB) write(ctx context.Context, batch []*writeReq, shared bool) error {
@@ -332,12 +340,7 @@ func (db *DB) writeTx(ctx context.Context, batch []*writeReq, shared, guessing b
 		}
 		if !r.enrol {
 			writing = true
-			// Record the command and lock the member, so that concurrent changes of one member
-			// score one after the other.
-			b.Queue(`WITH p AS (INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3)
-			                    ON CONFLICT DO NOTHING RETURNING 1)
-			         SELECT points, milestones_done, NOT EXISTS (SELECT FROM p) FROM members
-			         WHERE team_id = $1 AND user_id = $3 FOR NO KEY UPDATE`, r.m.TeamID, r.trigger, r.m.UserID).
+			b.Queue(recordAndLockSQL, r.m.TeamID, r.trigger, r.m.UserID).
 				QueryRow(func(row pgx.Row) error {
 					return row.Scan(&before[i].Points, &before[i].Milestones, &r.res.Duplicate)
 				})
@@ -428,8 +431,9 @@ func (db *DB) writeGuessed(ctx context.Context, conn *pgxpool.Conn, b *pgx.Batch
 	versions := make([]int64, len(batch))
 	for i, r := range batch {
 		r.res = Result{}
-		b.Queue(`INSERT INTO processed_commands (team_id, trigger_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-			r.m.TeamID, r.trigger, r.m.UserID)
+		// The member is locked first, as the usual way does: both take a batch's locks in one
+		// order, so a guessed and a usual batch of two replicas cannot deadlock.
+		b.Queue(recordAndLockSQL, r.m.TeamID, r.trigger, r.m.UserID)
 		queueChange(b, r.m, r.trigger, r.ch, at, &deltas[i])
 		queueGuessedScore(b, r.m, r.trigger, gs[i].base, gs[i].score, gs[i].delta.rows > 0, &versions[i])
 	}
