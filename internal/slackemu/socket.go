@@ -551,7 +551,8 @@ func (s *Server) deliverJSON(o *op, typ string, payload []byte, attempt int, com
 }
 
 // handleAck takes the ack of envelope id. msg, when not nil, is payload already decoded
-// as a message (see decodeAckFast); payload may alias the frame, which is reused later.
+// as a message (see decodeAckFast); id and payload may alias the frame, which is reused
+// later.
 func (s *Server) handleAck(id string, payload json.RawMessage, msg *decodedMessage, at time.Time) {
 	e, ok := s.envelopes.load(id)
 	if !ok {
@@ -561,7 +562,8 @@ func (s *Server) handleAck(id string, payload json.RawMessage, msg *decodedMessa
 	if !e.state.CompareAndSwap(envWaiting, envAcked) {
 		if e.state.Load() == envExpired {
 			s.stats.lateAcks.Add(1)
-			s.log.Warn("late ack ignored", "envelope_id", id, "late_by", at.Sub(e.sent)-s.cfg.AckTimeout)
+			// id may alias the frame, and a handler may keep the record.
+			s.log.Warn("late ack ignored", "envelope_id", strings.Clone(id), "late_by", at.Sub(e.sent)-s.cfg.AckTimeout)
 		} else {
 			s.stats.unknownAcks.Add(1)
 		}
