@@ -17,8 +17,18 @@ import (
 // anything else, including every invalid input, it gives up and the blocks take the usual
 // way, so errors and their messages come from checker alone.
 
-// scanBufs are scratch buffers for the copy being built.
-var scanBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// scanScratch is the memory a blockScan works in, kept between scans. Its arrays were
+// locals once, but the scan appends to slices of them through a pointer, so they escaped:
+// four allocations for every ack.
+type scanScratch struct {
+	out     []byte // the copy being built
+	ids     [16]string
+	made    [16][4]byte
+	act     [8]string
+	actMade [8][4]byte
+}
+
+var scanBufs = sync.Pool{New: func() any { return &scanScratch{out: make([]byte, 0, 4096)} }}
 
 // scanMember is one member of an object being copied: its value is out[start:end].
 type scanMember struct {
@@ -59,12 +69,8 @@ type blockScan struct {
 // pass checkMessageTree's checks, stored is what it would store for them (nil when there are
 // none) and r has moved past them; otherwise r has not moved.
 func scanBlocks(r *jsonReader[string]) (stored []byte, ok bool) {
-	bp := scanBufs.Get().(*[]byte)
-	var idBuf [16]string
-	var madeBuf [16][4]byte
-	var actBuf [8]string
-	var actMadeBuf [8][4]byte
-	s := blockScan{r: *r, out: (*bp)[:0], ids: idBuf[:0], made: madeBuf[:0], actionIDs: actBuf[:0], actMade: actMadeBuf[:0]}
+	sc := scanBufs.Get().(*scanScratch)
+	s := blockScan{r: *r, out: sc.out[:0], ids: sc.ids[:0], made: sc.made[:0], actionIDs: sc.act[:0], actMade: sc.actMade[:0]}
 	start := r.i
 	n, ok := s.blocks()
 	switch {
@@ -79,9 +85,12 @@ func scanBlocks(r *jsonReader[string]) (stored []byte, ok bool) {
 		stored = slices.Clone(s.out)
 		r.i = s.r.i
 	}
+	// The ids are pieces of the input, which may be a frame's buffer: not kept alive here.
+	clear(sc.ids[:])
+	clear(sc.act[:])
 	if cap(s.out) <= 64<<10 {
-		*bp = s.out
-		scanBufs.Put(bp)
+		sc.out = s.out
+		scanBufs.Put(sc)
 	}
 	return stored, ok
 }
