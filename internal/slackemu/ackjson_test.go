@@ -279,6 +279,45 @@ func TestEnvelopeJSONMatchesMarshal(t *testing.T) {
 	checkEnvelope(t, want)
 }
 
+// TestPrepareSlashMatchesMarshal checks the payload prepareSlash writes out piece by piece
+// against json.Marshal of the same values, with a base address that needs escaping.
+func TestPrepareSlashMatchesMarshal(t *testing.T) {
+	s := New(Config{PublicURL: "http://emu.test/a<b>&c\u2028/"})
+	t.Cleanup(func() { _ = s.Close() })
+	s.SeedTeammates()
+	for _, text := range []string{"", "status", "done \"x\" & <y>\n\t\u2028\xff"} {
+		_, got, err := s.prepareSlash("U0BEN", "", "/path", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p slashPayload
+		if err := json.Unmarshal(got, &p); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(p.ResponseURL, "http://emu.test/a<b>&c\u2028/response/") || p.Text != strings.ToValidUTF8(text, "\ufffd") {
+			t.Fatalf("payload %+v", p)
+		}
+		p.Text = text // as sent: json.Marshal writes invalid UTF-8 as an escape, not raw
+		want, _ := json.Marshal(p)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("prepareSlash %s, json.Marshal %s", got, want)
+		}
+	}
+}
+
+// BenchmarkPrepareSlash is building one slash command's payload.
+func BenchmarkPrepareSlash(b *testing.B) {
+	s := New(Config{})
+	b.Cleanup(func() { _ = s.Close() })
+	s.SeedTeammates()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := s.prepareSlash("U0BEN", "", "/path", "status"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func FuzzEnvelopeJSON(f *testing.F) {
 	f.Add([]byte(`{"a":"x y <z>"}`), "text")
 	for _, p := range ackPayloads(f) {

@@ -297,25 +297,44 @@ func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []b
 		Token: verificationToken, TeamID: s.cfg.TeamID, TeamDomain: s.teamDomain(),
 		ChannelID: c.id, ChannelName: c.name, UserID: userID, UserName: u.Name,
 		Command: command, Text: text, APIAppID: s.cfg.AppID, IsEnterpriseInstall: "false",
-		ResponseURL: s.newResponseURL(o, userID, c.id, ""),
-		TriggerID:   s.newTrigger(userID, o),
 	}
-	return o, p.appendJSON(make([]byte, 0, 384+len(p.Text)+len(p.ResponseURL)+len(p.TriggerID)+len(p.UserName)+len(p.ChannelName))), nil
+	// The response_url is written straight into the payload, not made as a string first:
+	// nothing else needs it.
+	base := s.responseURLBase()
+	ruID := s.newResponseURLID(o, userID, c.id, "")
+	p.TriggerID = s.newTrigger(userID, o)
+	b := make([]byte, 0, 384+len(p.Text)+len(base)+len(ruID)+len(p.TriggerID)+len(p.UserName)+len(p.ChannelName))
+	b = p.appendUntilResponseURL(b)
+	b = append(appendJSONChars(append(b, `,"response_url":"`...), base), "response/"...)
+	b = append(appendJSONChars(b, ruID), '"')
+	return o, p.appendFromTriggerID(b), nil
 }
 
 // appendJSON appends p as json.Marshal encodes it, without reflection: a slash command is
 // built for every request of a load test.
 func (p *slashPayload) appendJSON(b []byte) []byte {
+	b = p.appendUntilResponseURL(b)
+	b = appendJSONString(append(b, `,"response_url":`...), p.ResponseURL)
+	return p.appendFromTriggerID(b)
+}
+
+// appendUntilResponseURL is appendJSON's output before response_url.
+func (p *slashPayload) appendUntilResponseURL(b []byte) []byte {
 	for _, f := range [...]struct{ key, val string }{
 		{`{"token":`, p.Token}, {`,"team_id":`, p.TeamID}, {`,"team_domain":`, p.TeamDomain},
 		{`,"channel_id":`, p.ChannelID}, {`,"channel_name":`, p.ChannelName}, {`,"user_id":`, p.UserID},
 		{`,"user_name":`, p.UserName}, {`,"command":`, p.Command}, {`,"text":`, p.Text},
 		{`,"api_app_id":`, p.APIAppID}, {`,"is_enterprise_install":`, p.IsEnterpriseInstall},
-		{`,"response_url":`, p.ResponseURL}, {`,"trigger_id":`, p.TriggerID},
 	} {
 		b = append(b, f.key...)
 		b = appendJSONString(b, f.val)
 	}
+	return b
+}
+
+// appendFromTriggerID is appendJSON's output after response_url.
+func (p *slashPayload) appendFromTriggerID(b []byte) []byte {
+	b = appendJSONString(append(b, `,"trigger_id":`...), p.TriggerID)
 	return append(b, '}')
 }
 

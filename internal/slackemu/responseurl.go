@@ -32,6 +32,12 @@ type responseURL struct {
 // newResponseURL issues a response_url for o. The id starts with its creation time so an
 // id forgotten by the janitor can still be told apart as expired.
 func (s *Server) newResponseURL(o *op, user, channel, origTS string) string {
+	return s.responseURLBase() + "response/" + s.newResponseURLID(o, user, channel, origTS)
+}
+
+// newResponseURLID is newResponseURL's id alone, for callers that write the URL out
+// themselves.
+func (s *Server) newResponseURLID(o *op, user, channel, origTS string) string {
 	now := time.Now()
 	// Built in place, not from three strings: one of these is made for every command.
 	var buf [32]byte
@@ -43,6 +49,11 @@ func (s *Server) newResponseURL(o *op, user, channel, origTS string) string {
 		o.rurl = ru
 	}
 	s.responseURLs.store(id, ru)
+	return id
+}
+
+// responseURLBase is what response_urls start with, before "response/".
+func (s *Server) responseURLBase() string {
 	base := s.URL()
 	if p := s.botBase.Load(); p != nil {
 		base = *p
@@ -50,7 +61,7 @@ func (s *Server) newResponseURL(o *op, user, channel, origTS string) string {
 	if base == "" {
 		base = "http://slackemu.invalid/"
 	}
-	return base + "response/" + id
+	return base
 }
 
 // rememberOriginal makes msg the target of later replace_original/delete_original posts
