@@ -269,11 +269,11 @@ func (s *Server) teamDomain() string { return s.domain }
 
 // prepareSlash checks that userID may run a command in channelID ("" means the bot DM).
 func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []byte, error) {
-	u, ok := s.ws.user(userID)
-	if !ok || u.IsBot {
+	userName, isBot, deleted, ok := s.ws.userFacts(userID)
+	if !ok || isBot {
 		return nil, nil, fmt.Errorf("emulator: unknown user %q", userID)
 	}
-	if u.Deleted {
+	if deleted {
 		return nil, nil, fmt.Errorf("emulator: user %s is deactivated", userID)
 	}
 	var c *conversation
@@ -295,7 +295,7 @@ func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []b
 	o.command = command
 	p := slashPayload{
 		Token: verificationToken, TeamID: s.cfg.TeamID, TeamDomain: s.teamDomain(),
-		ChannelID: c.id, ChannelName: c.name, UserID: userID, UserName: u.Name,
+		ChannelID: c.id, ChannelName: c.name, UserID: userID, UserName: userName,
 		Command: command, Text: text, APIAppID: s.cfg.AppID, IsEnterpriseInstall: "false",
 	}
 	// The response_url is written straight into the payload, not made as a string first:

@@ -97,6 +97,17 @@ func (w *workspace) user(id string) (User, bool) {
 	return out, ok
 }
 
+// userFacts is user without the time zone fields, which cost more to work out than the
+// rest of the lookup: for callers that read none of them.
+func (w *workspace) userFacts(id string) (name string, isBot, deleted, ok bool) {
+	w.mu.RLock()
+	if u, found := w.users[id]; found {
+		name, isBot, deleted, ok = u.Name, u.IsBot, u.Deleted, true
+	}
+	w.mu.RUnlock()
+	return name, isBot, deleted, ok
+}
+
 func (w *workspace) conv(id string) *conversation {
 	w.mu.RLock()
 	c := w.convs[id]
