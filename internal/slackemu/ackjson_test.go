@@ -286,9 +286,14 @@ func TestPrepareSlashMatchesMarshal(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 	s.SeedTeammates()
 	for _, text := range []string{"", "status", "done \"x\" & <y>\n\t\u2028\xff"} {
-		_, got, err := s.prepareSlash("U0BEN", "", "/path", text)
+		_, buf, err := s.prepareSlash("U0BEN", "", "/path", text)
 		if err != nil {
 			t.Fatal(err)
+		}
+		got := slices.Clone(buf[slashEnvGap:])
+		id := newUUID()
+		if env, want := slashEnvelope(buf, id), mustEnvelope(t, id, got); !bytes.Equal(env, want) {
+			t.Fatalf("slashEnvelope %s, envelopeJSON %s", env, want)
 		}
 		var p slashPayload
 		if err := json.Unmarshal(got, &p); err != nil {
@@ -303,6 +308,15 @@ func TestPrepareSlashMatchesMarshal(t *testing.T) {
 			t.Fatalf("prepareSlash %s, json.Marshal %s", got, want)
 		}
 	}
+}
+
+func mustEnvelope(t *testing.T, id string, payload []byte) []byte {
+	t.Helper()
+	b, err := envelopeJSON(id, "slash_commands", payload, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // BenchmarkPrepareSlash is building one slash command's payload.

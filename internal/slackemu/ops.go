@@ -267,7 +267,8 @@ type slashPayload struct {
 
 func (s *Server) teamDomain() string { return s.domain }
 
-// prepareSlash checks that userID may run a command in channelID ("" means the bot DM).
+// prepareSlash checks that userID may run a command in channelID ("" means the bot DM). The
+// payload it returns starts slashEnvGap bytes in, for startSlash to fill with the envelope.
 func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []byte, error) {
 	userName, isBot, deleted, ok := s.ws.userFacts(userID)
 	if !ok || isBot {
@@ -303,7 +304,7 @@ func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []b
 	base := s.responseURLBase()
 	ruID := s.newResponseURLID(o, userID, c.id, "")
 	p.TriggerID = s.newTrigger(userID, o)
-	b := make([]byte, 0, 384+len(p.Text)+len(base)+len(ruID)+len(p.TriggerID)+len(p.UserName)+len(p.ChannelName))
+	b := make([]byte, slashEnvGap, slashEnvGap+len(slashEnvTail)+384+len(p.Text)+len(base)+len(ruID)+len(p.TriggerID)+len(p.UserName)+len(p.ChannelName))
 	b = p.appendUntilResponseURL(b)
 	b = append(appendJSONChars(append(b, `,"response_url":"`...), base), "response/"...)
 	b = append(appendJSONChars(b, ruID), '"')
@@ -340,9 +341,32 @@ func (p *slashPayload) appendFromTriggerID(b []byte) []byte {
 
 func (s *Server) startSlash(o *op, payload []byte) {
 	s.stats.commands.Add(1)
-	if !s.deliverJSON(o, "slash_commands", payload, 0, true) {
+	e := &envelope{id: newUUID(), op: o, sent: time.Now()}
+	if !s.sendEnvelope(e, slashEnvelope(payload, e.id)) {
 		s.notDelivered(o)
 	}
+}
+
+// A slash command's envelope is built around its payload, in the same buffer, instead of
+// copying the payload into another: its head has a fixed length, since envelope ids are all
+// newUUID's, and prepareSlash leaves room for it.
+const (
+	slashEnvHead1 = `{"envelope_id":"`
+	slashEnvHead2 = `","type":"slash_commands","payload":`
+	slashEnvTail  = `,"accepts_response_payload":true}`
+	slashEnvGap   = len(slashEnvHead1) + 36 + len(slashEnvHead2)
+)
+
+// slashEnvelope fills in the head of buf, a payload as prepareSlash returns it, and appends
+// the tail: envelopeJSON(id, "slash_commands", payload, 0, true) in buf's memory.
+func slashEnvelope(buf []byte, id string) []byte {
+	if len(id) != 36 {
+		panic("slackemu: envelope id " + id + " is not a UUID")
+	}
+	n := copy(buf, slashEnvHead1)
+	n += copy(buf[n:], id)
+	copy(buf[n:], slashEnvHead2)
+	return append(buf, slashEnvTail...)
 }
 
 // SlashCommand runs command (e.g. "/path") with text as userID in channelID ("" for the

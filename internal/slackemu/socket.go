@@ -538,6 +538,12 @@ func (s *Server) deliverJSON(o *op, typ string, payload []byte, attempt int, com
 		s.log.Error("marshal envelope", "err", err)
 		return false
 	}
+	return s.sendEnvelope(e, data)
+}
+
+// sendEnvelope registers e and sends data, its frame. It returns false when no link took it.
+func (s *Server) sendEnvelope(e *envelope, data []byte) bool {
+	o := e.op
 	o.setEnvelope(e)
 	e.timer = time.AfterFunc(s.cfg.AckTimeout, func() { s.ackTimeout(e) })
 	s.envelopes.store(e.id, e)
