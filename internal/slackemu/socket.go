@@ -525,15 +525,10 @@ func newUUID() string {
 }
 
 // deliver registers and sends one envelope for o. It returns false when no link took it.
+// (A slash command's first delivery builds its envelope in place, see startSlash.)
 func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
-	return s.deliverJSON(o, typ, payload, attempt, false)
-}
-
-// deliverJSON is deliver; compact says payload is exactly what json.Marshal would make of
-// it, as appendJSON output is.
-func (s *Server) deliverJSON(o *op, typ string, payload []byte, attempt int, compact bool) bool {
 	e := &envelope{id: newUUID(), op: o, attempt: attempt, sent: time.Now()}
-	data, err := envelopeJSON(e.id, typ, payload, attempt, compact)
+	data, err := envelopeJSON(e.id, typ, payload, attempt, false)
 	if err != nil {
 		s.log.Error("marshal envelope", "err", err)
 		return false
