@@ -196,14 +196,17 @@ func (c *Config) validate(need Need) error {
 
 // InFlightPerConn is the default bound on work in flight per database connection. Reads are mostly
 // served from the snapshot cache and writes wait in the store's group-commit lanes, not on a
-// connection, so a command in flight costs a goroutine and a few kilobytes: 128 per connection
-// (2,560 at the default pool) rides out the queue of a machine at its limit, and is still far
+// connection, so a command in flight costs a goroutine and a few kilobytes: 256 per connection
+// (5,120 at the default pool, a second of the 5,000/s load test) rides out the queue of a
+// machine at its limit, and is still far
 // below the tens of thousands of goroutines that pile up, each slower than the last, when
 // nothing bounds them. Since the Socket Mode link hands envelopes over as soon as they are read,
 // the queue of a machine at its limit is all in flight: at 5,000/s 64 per connection told 0.6%
 // and 1.2% of the users of two runs "busy" where every command was answered within 0.7 s with
-// 128 (docs/benchmarks.md, "Fourth version").
-const InFlightPerConn = 128
+// 128 (docs/benchmarks.md, "Fourth version"); with 128, 10,000 members' first commands in the
+// test's first seconds (each a cache miss and an enrolment) still filled it in 4 runs of 17
+// ("Fifth version").
+const InFlightPerConn = 256
 
 // InFlightLimit is MAX_IN_FLIGHT, or InFlightPerConn × DB_MAX_CONNS when it is 0.
 func (c *Config) InFlightLimit() int {

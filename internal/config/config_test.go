@@ -91,8 +91,8 @@ func TestInFlightLimit(t *testing.T) {
 		env  map[string]string
 		want int
 	}{
-		{map[string]string{}, 128 * 20},
-		{map[string]string{"DB_MAX_CONNS": "8"}, 128 * 8},
+		{map[string]string{}, 256 * 20},
+		{map[string]string{"DB_MAX_CONNS": "8"}, 256 * 8},
 		{map[string]string{"DB_MAX_CONNS": "8", "MAX_IN_FLIGHT": "50"}, 50},
 	} {
 		c, err := LoadFrom(context.Background(), envconfig.MapLookuper(tt.env), 0)

@@ -25,8 +25,8 @@ import (
 
 // Defaults for the admission fields of Bot.
 const (
-	// DefaultMaxInFlight matches the configuration's default, 128 × DB_MAX_CONNS=20.
-	DefaultMaxInFlight = 2560
+	// DefaultMaxInFlight matches the configuration's default, 256 × DB_MAX_CONNS=20.
+	DefaultMaxInFlight = 5120
 	// DefaultAdmitWait is long enough to absorb a burst at the bound (at capacity a slot frees up
 	// every millisecond or less) and short enough that a shed request is still answered at once.
 	DefaultAdmitWait = 5 * time.Millisecond
