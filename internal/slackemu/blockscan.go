@@ -410,18 +410,22 @@ func (s *blockScan) block() bool {
 			return false
 		}
 	}
-	if !hasID {
-		vs := len(s.out)
-		id := newID(s.ids, s.made)
-		s.made = append(s.made, id)
-		s.out = append(append(append(s.out, '"'), id[:]...), '"')
-		s.changed = true
-		if !o.add("block_id", vs, len(s.out)) {
-			return false
-		}
+	if !hasID && !s.assignID(&o, "block_id", s.ids, &s.made) {
+		return false
 	}
 	s.close(&o)
 	return true
+}
+
+// assignID fills in the id Slack would assign under key, one not in sent or made, and records
+// it in made.
+func (s *blockScan) assignID(o *scanObject, key string, sent []string, made *[][4]byte) bool {
+	vs := len(s.out)
+	id := newID(sent, *made)
+	*made = append(*made, id)
+	s.out = append(append(append(s.out, '"'), id[:]...), '"')
+	s.changed = true
+	return o.add(key, vs, len(s.out))
 }
 
 // texts copies an array of minN to maxN text objects.
@@ -616,15 +620,8 @@ func (s *blockScan) button() bool {
 	if !hasText {
 		return false
 	}
-	if !hasID {
-		vs := len(s.out)
-		id := newID(s.actionIDs, s.actMade)
-		s.actMade = append(s.actMade, id)
-		s.out = append(append(append(s.out, '"'), id[:]...), '"')
-		s.changed = true
-		if !o.add("action_id", vs, len(s.out)) {
-			return false
-		}
+	if !hasID && !s.assignID(&o, "action_id", s.actionIDs, &s.actMade) {
+		return false
 	}
 	s.close(&o)
 	return true
