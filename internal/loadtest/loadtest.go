@@ -71,7 +71,8 @@ type Options struct {
 	// shared machine, every moment it waits for a core is counted as the bot's latency (its send
 	// lag), and the requests it then sends late arrive as a burst real traffic would not be. It
 	// needs about a third of a core, so first call on a core costs the bot and Postgres little.
-	// A Postgres given by DATABASE_URL is left as it is.
+	// A Postgres given by DATABASE_URL is left as it is, and so is the nudge fan-out (-nudges),
+	// which measures throughput, not latency.
 	Nice int
 	// Log receives progress lines; nil discards.
 	Log *slog.Logger
@@ -280,17 +281,18 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}()
 	rep.BotPID = b.pid()
 	if opt.Nice > 0 {
-		err := renice(b.pid(), opt.Nice)
-		if err == nil && db.postmaster != 0 {
-			err = renice(db.postmaster, opt.Nice)
-			rep.Config.PostgresNice = opt.Nice
-		}
-		if err != nil {
-			// The measurement still stands; the report says everything ran at one niceness.
-			log.Warn("could not lower the bot's and Postgres's priority", "err", err)
-			rep.Config.PostgresNice = 0
+		// The measurement still stands without it; the report says what each ran at.
+		if err := renice(b.pid(), opt.Nice); err != nil {
+			log.Warn("could not lower the bot's priority", "err", err)
 		} else {
 			rep.Config.BotNice = opt.Nice
+		}
+		if db.postmaster != 0 {
+			if err := renice(db.postmaster, opt.Nice); err != nil {
+				log.Warn("could not lower Postgres's priority", "err", err)
+			} else {
+				rep.Config.PostgresNice = opt.Nice
+			}
 		}
 	}
 
