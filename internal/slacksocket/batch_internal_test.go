@@ -120,3 +120,92 @@ func TestLinkClosedBeforeHelloBacksOff(t *testing.T) {
 		t.Errorf("%d links opened in 1.5 s, want 1-3 (backing off)", n)
 	}
 }
+
+// Acks made while the reading goroutine handles what it read wait, and go out in one write just
+// before it reads again; an ack made at any other time goes out at once.
+func TestAcksOfOneReadGoOutTogether(t *testing.T) {
+	got := make(chan string, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- string(msg)
+		}
+	}))
+	defer srv.Close()
+
+	l := &Link{}
+	var cc *countingConn
+	var out *batchConn
+	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		cc = &countingConn{Conn: c}
+		out = &batchConn{Conn: cc, beforeRead: l.readerIdle}
+		return out, nil
+	}}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	l.conn, l.out = conn, out
+
+	expect := func(ids ...string) {
+		t.Helper()
+		for _, id := range ids {
+			select {
+			case m := <-got:
+				if want := fmt.Sprintf(`{"envelope_id":%q}`, id); m != want {
+					t.Fatalf("got %s, want %s", m, want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("ack %s never arrived", id)
+			}
+		}
+	}
+	before := cc.writes
+	l.mu.Lock()
+	l.handling = true // as serve does before Handle
+	l.mu.Unlock()
+	for _, id := range []string{"E1", "E2", "E3"} {
+		if err := l.Ack(id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cc.writes - before; n != 0 {
+		t.Fatalf("%d writes while handling, want 0", n)
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("%s arrived while the reader was still handling", m)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// The reader is about to read: what it made goes out, in one write, in order.
+	if _, err := out.Read(make([]byte, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.writes - before; n != 1 {
+		t.Errorf("3 acks took %d writes, want 1", n)
+	}
+	expect("E1", "E2", "E3")
+
+	before = cc.writes
+	if err := l.Ack("E4", nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.writes - before; n != 1 {
+		t.Errorf("an ack outside handling took %d writes, want 1 at once", n)
+	}
+	expect("E4")
+}

@@ -79,6 +79,10 @@ type Link struct {
 	out     *batchConn
 	queue   [][]byte // acks waiting to be written
 	writing bool     // a goroutine is writing the queue
+	// handling is true from the moment the reading goroutine hands an envelope to Handle until
+	// it next reads from the network: acks made meanwhile wait in the queue, and go out together
+	// just before that read (see readerIdle).
+	handling bool
 }
 
 // ErrFatal marks errors Run cannot recover from (the token was refused).
@@ -156,7 +160,7 @@ func (l *Link) open(ctx context.Context) (*websocket.Conn, *batchConn, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = &batchConn{Conn: c}
+		out = &batchConn{Conn: c, beforeRead: l.readerIdle}
 		return out, nil
 	}
 	conn, resp, err := d.DialContext(ctx, url, http.Header{"Origin": {"https://api.slack.com"}})
@@ -232,6 +236,9 @@ func (l *Link) serve(ctx context.Context, conn *websocket.Conn, out *batchConn) 
 			if req.EnvelopeID == "" {
 				continue
 			}
+			l.mu.Lock()
+			l.handling = true
+			l.mu.Unlock()
 			l.Handle(req, recv)
 		}
 	}
@@ -320,7 +327,7 @@ func (l *Link) Ack(envelopeID string, payload json.RawMessage) error {
 		return errors.New("socket mode link down: ack dropped")
 	}
 	l.queue = append(l.queue, b)
-	if l.writing || l.conn == nil {
+	if l.writing || l.conn == nil || l.handling {
 		l.mu.Unlock()
 		return nil
 	}
@@ -328,6 +335,18 @@ func (l *Link) Ack(envelopeID string, payload json.RawMessage) error {
 	l.mu.Unlock()
 	l.writeQueue()
 	return nil
+}
+
+// readerIdle runs on the reading goroutine each time it is about to read from the network, that
+// is, once it has handled every envelope the last read brought. The acks of those envelopes (most
+// are answered right there, from memory) and any others made meanwhile then leave in one system
+// call, and the app's peer reads them in one, instead of one each: under load several envelopes
+// arrive per read. No ack waits longer than the handling of the envelopes already read.
+func (l *Link) readerIdle() {
+	l.mu.Lock()
+	l.handling = false
+	l.mu.Unlock()
+	l.flush()
 }
 
 // flush writes what is queued unless someone is writing already.
@@ -402,6 +421,16 @@ type batchConn struct {
 	mu   sync.Mutex
 	held bool
 	buf  []byte
+	// beforeRead, when set, is called before each read from the network (gorilla/websocket
+	// reads only when its buffer holds no whole frame).
+	beforeRead func()
+}
+
+func (c *batchConn) Read(p []byte) (int, error) {
+	if c.beforeRead != nil {
+		c.beforeRead()
+	}
+	return c.Conn.Read(p)
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {
