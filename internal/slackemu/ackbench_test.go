@@ -127,3 +127,42 @@ func benchRealAcks(b *testing.B, perMs int) {
 		b.Fatalf("%d commands failed", n)
 	}
 }
+
+// BenchmarkSlashRoundTrip is one slash command's whole way through the emulator, in process
+// and without a network: prepareSlash, the envelope queued on a link, the ack (one of the
+// answers pathbot really gives) read as a link's reader hands it over, the check of its
+// blocks, the stored answer and the Result delivered. The sockets are left out so that what
+// the emulator itself spends stands out.
+func BenchmarkSlashRoundTrip(b *testing.B) {
+	s := New(Config{HistoryLimit: 16})
+	b.Cleanup(func() { _ = s.Close() })
+	s.SeedTeammates()
+	l := &link{s: s, host: "bench", out: make(chan frame, 1), done: make(chan struct{})}
+	s.links.Store(&[]*link{l})
+	b.Cleanup(func() { s.unpublish(l) }) // before Close, which would close its (absent) socket
+	payloads := ackPayloads(b)
+	users := []string{"U0ASHA", "U0BEN", "U0CLARA", "U0DIEGO", "U0EMI", "U0FINN", "U0GRACE"}
+	var answered int
+	done := func(r *Result) {
+		if r.Error == "" && r.Answered && len(r.Messages) > 0 {
+			answered++
+		}
+	}
+	var ack []byte
+	b.ReportAllocs()
+	// CPU time, GC included, is steadier than wall time on a shared machine.
+	cpu0 := cpuTime()
+	for i := range b.N {
+		s.SlashCommandAsync(users[i%len(users)], "", "/path", "status", done)
+		f := <-l.out
+		id := f.data[len(slashEnvHead1) : len(slashEnvHead1)+36]
+		ack = append(append(append(ack[:0], `{"envelope_id":"`...), id...), `","payload":`...)
+		ack = append(append(ack, payloads[i%len(payloads)]...), '}')
+		s.handleFrame(l, ack)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	if answered != b.N {
+		b.Fatalf("%d of %d commands answered", answered, b.N)
+	}
+}
