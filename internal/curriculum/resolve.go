@@ -48,6 +48,7 @@ type entry struct {
 	item  Item
 	title string   // normalized title
 	id    string   // id with hyphens as spaces
+	bare  string   // id without hyphens, for the distance to a query without spaces
 	words []string // words of title, id and authors, for word matches
 }
 
@@ -56,6 +57,7 @@ func newEntry(it Item) entry {
 		item:  it,
 		title: normalize(it.Title),
 		id:    strings.ReplaceAll(it.ID, "-", " "),
+		bare:  strings.ReplaceAll(it.ID, "-", ""),
 	}
 	e.words = slices.Concat(strings.Fields(e.title), strings.Fields(e.id), strings.Fields(normalize(it.Authors)))
 	return e
@@ -145,7 +147,7 @@ func (c *Curriculum) suggest(nq string) []Item {
 
 	var cands []scored
 	for _, e := range c.search {
-		s := scored{item: e.item, idDist: typo.Distance(compact, strings.ReplaceAll(e.id, " ", ""))}
+		s := scored{item: e.item, idDist: typo.Distance(compact, e.bare)}
 		for _, qw := range qwords {
 			best := -1
 			for _, w := range e.words {

@@ -226,11 +226,7 @@ func (b *Bot) shed(kind, reason string) {
 
 // shedSlash acks a slash command with the busy answer.
 func (b *Bot) shedSlash(sm acker, envelopeID string, recv time.Time, reason string) {
-	p, err := Reply{Text: busyText}.payload()
-	if err == nil {
-		err = sm.Ack(envelopeID, p)
-	}
-	if err != nil {
+	if err := ackWith(sm, envelopeID, Reply{Text: busyText}); err != nil {
 		b.Log.Error("ack failed", "err", err)
 	}
 	if b.Obs != nil {

@@ -416,3 +416,28 @@ func TestHandlerPanicFreesTheSlot(t *testing.T) {
 	}
 	waitFor(t, "the slot to free up", func() bool { return r.bot.InFlight() == 0 })
 }
+
+// An answer acked through the reused buffer is byte for byte what json.Marshal makes of it.
+func TestAckWithIsTheMarshalledAnswer(t *testing.T) {
+	r := Reply{Text: `Marked <Tail at Scale> & "friends" as done`, Blocks: []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*1.* <https://x.y|x> & é", false, false), nil, nil),
+	}}
+	want, err := r.payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got json.RawMessage
+	sm := ackFunc(func(_ string, p json.RawMessage) error { got = append(got[:0], p...); return nil })
+	for range 3 { // the buffer is reused
+		if err := ackWith(sm, "E1", r); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("acked %s\nwant %s", got, want)
+		}
+	}
+}
+
+type ackFunc func(string, json.RawMessage) error
+
+func (f ackFunc) Ack(id string, p json.RawMessage) error { return f(id, p) }

@@ -6,6 +6,7 @@
 package slackbot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,6 +66,7 @@ type Bot struct {
 // acker acknowledges envelopes with a JSON payload (nil for none): a *slacksocket.Link, or a
 // fake in tests.
 type acker interface {
+	// Ack must not keep payload after it returns: it is reused (see ackWith).
 	Ack(envelopeID string, payload json.RawMessage) error
 }
 
@@ -203,11 +205,7 @@ func (b *Bot) answerFromMemory(sm acker, envelopeID string, sc slack.SlashComman
 	if !ok {
 		return false
 	}
-	p, err := r.payload()
-	if err == nil {
-		err = sm.Ack(envelopeID, p)
-	}
-	if err != nil {
+	if err := ackWith(sm, envelopeID, r); err != nil {
 		b.Log.Error("ack failed", "team", sc.TeamID, "user", sc.UserID, "envelope", envelopeID, "err", err)
 	}
 	if b.Obs != nil {
@@ -268,6 +266,35 @@ func (r Reply) payload() (json.RawMessage, error) {
 	return p, nil
 }
 
+// answerBuf is where an answer is encoded before Ack copies it into its frame: reused, because
+// answers are the bot's largest allocation (kilobytes each, thousands a second under load).
+type answerBuf struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var answerBufs = sync.Pool{New: func() any {
+	a := &answerBuf{}
+	a.enc = json.NewEncoder(&a.buf)
+	return a
+}}
+
+// ackWith acks an envelope with r as its answer.
+func ackWith(sm acker, envelopeID string, r Reply) error {
+	a := answerBufs.Get().(*answerBuf)
+	a.buf.Reset()
+	err := a.enc.Encode(r.ack()) // what json.Marshal gives, and a newline
+	if err != nil {
+		err = fmt.Errorf("encode answer: %w", err)
+	} else {
+		err = sm.Ack(envelopeID, bytes.TrimSuffix(a.buf.Bytes(), []byte("\n")))
+	}
+	if a.buf.Cap() <= 64<<10 {
+		answerBufs.Put(a)
+	}
+	return err
+}
+
 // slash answers a slash command received at recv. release frees its admission slot; it is called
 // as soon as the handler is done, before any answer is posted to response_url.
 func (b *Bot) slash(ctx context.Context, sm acker, envelopeID string, sc slack.SlashCommand, recv time.Time, release func()) {
@@ -307,11 +334,7 @@ func (b *Bot) slash(ctx context.Context, sm acker, envelopeID string, sc slack.S
 	}
 	a := b.runSlash(ctx, sc, release)
 	if state.CompareAndSwap(pending, answered) {
-		p, err := a.r.payload()
-		if err == nil {
-			err = sm.Ack(envelopeID, p)
-		}
-		if err != nil {
+		if err := ackWith(sm, envelopeID, a.r); err != nil {
 			log().Error("ack failed", "err", err)
 		}
 		ackAt = time.Since(recv)

@@ -310,7 +310,7 @@ func decode(b []byte) (*Request, error) {
 // the caller could do nothing more about it. While the link is down acks are held and written
 // on the next link.
 func (l *Link) Ack(envelopeID string, payload json.RawMessage) error {
-	b := make([]byte, 0, len(envelopeID)+len(payload)+32)
+	b := newFrame(len(envelopeID) + len(payload) + 32)
 	b = append(b, `{"envelope_id":`...)
 	b = appendJSONString(b, envelopeID)
 	if len(payload) > 0 {
@@ -349,6 +349,23 @@ func (l *Link) readerIdle() {
 	l.flush()
 }
 
+// frames are reused once written: an ack frame holds an answer of a few kilobytes, the bot's
+// largest allocation under load.
+var frames sync.Pool // of *[]byte
+
+func newFrame(n int) []byte {
+	if p, _ := frames.Get().(*[]byte); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, max(n, 4<<10))
+}
+
+func freeFrame(b []byte) {
+	if cap(b) <= 32<<10 {
+		frames.Put(&b)
+	}
+}
+
 // flush writes what is queued unless someone is writing already.
 func (l *Link) flush() {
 	l.mu.Lock()
@@ -371,7 +388,10 @@ func (l *Link) writeQueue() {
 		l.queue = spare
 		l.mu.Unlock()
 		err := writeFrames(conn, out, batch)
-		clear(batch)
+		for i, f := range batch {
+			freeFrame(f)
+			batch[i] = nil
+		}
 		spare = batch[:0]
 		l.mu.Lock()
 		if err != nil {

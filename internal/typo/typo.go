@@ -7,10 +7,17 @@ package typo
 // deletions, substitutions and swaps of neighbours each cost one, so "stauts" is one away from
 // "status".
 func Distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+	// A mistyped reading is compared with every word of the curriculum, so the usual short words
+	// are measured on the stack: no allocation at all.
+	const short = 48
+	var sa, sb [short]rune
+	var s0, s1, s2 [short + 1]int
+	ra, rb := appendRunes(sa[:0], a), appendRunes(sb[:0], b)
+	prev2, prev, cur := s0[:0], s1[:0], s2[:0]
+	if len(rb) >= short {
+		prev2, prev, cur = make([]int, 0, len(rb)+1), make([]int, 0, len(rb)+1), make([]int, 0, len(rb)+1)
+	}
+	prev2, prev, cur = prev2[:len(rb)+1], prev[:len(rb)+1], cur[:len(rb)+1]
 	for j := range prev {
 		prev[j] = j
 	}
@@ -29,4 +36,12 @@ func Distance(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
+}
+
+// appendRunes is append(dst, []rune(s)...) without the intermediate slice.
+func appendRunes(dst []rune, s string) []rune {
+	for _, r := range s {
+		dst = append(dst, r)
+	}
+	return dst
 }

@@ -1,6 +1,9 @@
 package typo
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDistance(t *testing.T) {
 	t.Parallel()
@@ -25,5 +28,22 @@ func TestDistance(t *testing.T) {
 		if got := Distance(c.b, c.a); got != c.want {
 			t.Errorf("Distance(%q, %q) = %d, want %d (symmetry)", c.b, c.a, got, c.want)
 		}
+	}
+}
+
+func TestDistanceLongWords(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("ab", 40)
+	if got := Distance(long, long+"c"); got != 1 {
+		t.Errorf("Distance of an 80-rune word and it plus one rune = %d, want 1", got)
+	}
+	if got := Distance("x", long); got != 80 {
+		t.Errorf("Distance(x, 80 runes) = %d, want 80", got)
+	}
+}
+
+func TestDistanceAllocatesNothingForWords(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = Distance("kubernetes", "kubernetse") }); n != 0 {
+		t.Errorf("Distance of two words made %v allocations, want 0", n)
 	}
 }
