@@ -520,52 +520,63 @@ var ackFields = []string{"text", "blocks", "attachments", "response_type", "repl
 // {envelope_id string; payload json.RawMessage} does, plus the payload as a message. ok is
 // false when the frame must go the encoding/json way (including every invalid frame).
 func decodeAckFast(data []byte) (decodedAck, bool) {
-	var a decodedAck
+	m := new(decodedMessage)
+	a, isMsg, ok := decodeAck(data, m)
+	if isMsg {
+		a.msg = m
+	}
+	return a, ok
+}
+
+// decodeAck is decodeAckFast reading the message into m, which must be zero, and leaving
+// a.msg nil: isMsg says whether m is the payload's message. handleFrame's m is on its stack,
+// one allocation fewer for every ack; a pointer to it in a would make it escape.
+func decodeAck(data []byte, m *decodedMessage) (a decodedAck, isMsg, ok bool) {
 	// The frame read in place, not copied: copying it was a quarter of this function's CPU.
 	// Its bytes are not changed while it is read, and readMessage copies whatever of it is
 	// kept; the buffer is reused only after the ack has been handled.
 	r := jsonReader[string]{b: unsafe.String(unsafe.SliceData(data), len(data))}
 	if r.peek() != '{' {
-		return a, false
+		return a, false, false
 	}
 	r.i++
 	r.depth = 1
 	if r.peek() == '}' {
 		r.i++
-		return a.noPayload(), r.end()
+		return a, isMsg || a.payload == nil, r.end()
 	}
 	for {
 		if r.peek() != '"' {
-			return a, false
+			return a, false, false
 		}
 		k, ok := r.str()
 		if !ok || r.peek() != ':' {
-			return a, false
+			return a, false, false
 		}
 		r.i++
 		switch k {
 		case "envelope_id":
 			if r.peek() != '"' {
-				return a, false
+				return a, false, false
 			}
 			if a.envelopeID, ok = r.str(); !ok {
-				return a, false
+				return a, false, false
 			}
 		case "payload":
 			r.peek()
 			start := r.i
-			msg, ok := readMessage(&r, data, true)
-			if !ok {
-				return a, false
+			*m = decodedMessage{} // a second payload key: the last one counts
+			if isMsg, ok = readMessage(&r, data, true, m); !ok {
+				return a, false, false
 			}
 			// Exactly the value's bytes, as json.RawMessage gets them.
-			a.payload, a.msg = data[start:r.i], msg
+			a.payload = data[start:r.i]
 		default:
 			if strings.EqualFold(k, "envelope_id") || strings.EqualFold(k, "payload") {
-				return a, false
+				return a, false, false
 			}
 			if !r.skip() {
-				return a, false
+				return a, false, false
 			}
 		}
 		switch r.peek() {
@@ -573,19 +584,11 @@ func decodeAckFast(data []byte) (decodedAck, bool) {
 			r.i++
 		case '}':
 			r.i++
-			return a.noPayload(), r.end()
+			return a, isMsg || a.payload == nil, r.end()
 		default:
-			return a, false
+			return a, false, false
 		}
 	}
-}
-
-// noPayload gives a frame without a payload the empty message it reads as.
-func (a decodedAck) noPayload() decodedAck {
-	if a.payload == nil {
-		a.msg = &decodedMessage{}
-	}
-	return a
 }
 
 // decodeMessageFast reads a response_url body as parseMessagePayload does, with the blocks
@@ -596,44 +599,45 @@ func decodeMessageFast(body []byte) (*decodedMessage, bool) {
 		return nil, false
 	}
 	r := jsonReader[string]{b: string(body)}
-	m, ok := readMessage(&r, body, false)
-	if !ok || m == nil || !r.end() {
+	m := new(decodedMessage)
+	isMsg, ok := readMessage(&r, body, false, m)
+	if !ok || !isMsg || !r.end() {
 		return nil, false
 	}
 	return m, true
 }
 
-// readMessage reads the payload value from r, which reads raw as a string. A payload that
-// is not an object, string or null is only validated (msg nil): parseMessagePayload refuses
-// it, and ackSubmit reads it itself. The message's strings are copies and its raw parts
-// slices of raw; the decoded blocks share r's string unless borrowed says that string is
-// raw's memory, which its owner will reuse.
-func readMessage(r *jsonReader[string], raw []byte, borrowed bool) (*decodedMessage, bool) {
+// readMessage reads the payload value from r, which reads raw as a string, into m (zero). A
+// payload that is not an object, string or null is only validated (isMsg false):
+// parseMessagePayload refuses it, and ackSubmit reads it itself. The message's strings are
+// copies and its raw parts slices of raw; the decoded blocks share r's string unless
+// borrowed says that string is raw's memory, which its owner will reuse.
+func readMessage(r *jsonReader[string], raw []byte, borrowed bool, m *decodedMessage) (isMsg, ok bool) {
 	switch r.peek() {
 	case 'n':
-		return &decodedMessage{}, r.literal("null")
+		return true, r.literal("null")
 	case '"':
 		s, ok := r.str()
-		return &decodedMessage{ackMessage: ackMessage{Text: strings.Clone(s)}}, ok
+		m.Text = strings.Clone(s)
+		return true, ok
 	case '{':
 	default:
-		return nil, r.skip()
+		return false, r.skip()
 	}
-	m := &decodedMessage{}
 	r.i++
 	r.depth++
 	if r.peek() == '}' {
 		r.i++
 		r.depth--
-		return m, true
+		return true, true
 	}
 	for {
 		if r.peek() != '"' {
-			return nil, false
+			return false, false
 		}
 		k, ok := r.str()
 		if !ok || r.peek() != ':' {
-			return nil, false
+			return false, false
 		}
 		r.i++
 		c := r.peek()
@@ -646,20 +650,19 @@ func readMessage(r *jsonReader[string], raw []byte, borrowed bool) (*decodedMess
 			case '"':
 				s, ok = r.str()
 			default:
-				return nil, false
+				return false, false
 			}
 			if !ok {
-				return nil, false
+				return false, false
 			}
 			if c == '"' {
-				s = strings.Clone(s) // kept with the message; r's string is not
 				switch k {
 				case "text":
-					m.Text = s
+					m.Text = strings.Clone(s) // kept with the message; r's string is not
 				case "response_type":
-					m.ResponseType = s
+					m.ResponseType = responseType(s)
 				default:
-					m.ThreadTS = s
+					m.ThreadTS = strings.Clone(s)
 				}
 			}
 		case "replace_original", "delete_original":
@@ -672,10 +675,10 @@ func readMessage(r *jsonReader[string], raw []byte, borrowed bool) (*decodedMess
 			case 'f':
 				ok = r.literal("false")
 			default:
-				return nil, false
+				return false, false
 			}
 			if !ok {
-				return nil, false
+				return false, false
 			}
 			if c != 'n' {
 				if k == "replace_original" {
@@ -699,7 +702,7 @@ func readMessage(r *jsonReader[string], raw []byte, borrowed bool) (*decodedMess
 					vr = &jsonReader[string]{b: strings.Clone(r.b[start:]), depth: r.depth}
 				}
 				if m.blocks, ok = vr.value(); !ok {
-					return nil, false
+					return false, false
 				}
 				if borrowed {
 					r.i = start + vr.i
@@ -713,7 +716,7 @@ func readMessage(r *jsonReader[string], raw []byte, borrowed bool) (*decodedMess
 		case "attachments":
 			start := r.i
 			if !r.skip() {
-				return nil, false
+				return false, false
 			}
 			if c == 'n' {
 				m.Attachments = nil
@@ -723,11 +726,11 @@ func readMessage(r *jsonReader[string], raw []byte, borrowed bool) (*decodedMess
 		default:
 			for _, f := range ackFields {
 				if strings.EqualFold(k, f) {
-					return nil, false
+					return false, false
 				}
 			}
 			if !r.skip() {
-				return nil, false
+				return false, false
 			}
 		}
 		switch r.peek() {
@@ -736,11 +739,22 @@ func readMessage(r *jsonReader[string], raw []byte, borrowed bool) (*decodedMess
 		case '}':
 			r.i++
 			r.depth--
-			return m, true
+			return true, true
 		default:
-			return nil, false
+			return false, false
 		}
 	}
+}
+
+// responseType is s kept: the two response types Slack knows are shared, not copied.
+func responseType(s string) string {
+	switch s {
+	case "ephemeral":
+		return "ephemeral"
+	case "in_channel":
+		return "in_channel"
+	}
+	return strings.Clone(s)
 }
 
 // appendJSON appends v as json.Marshal would encode it, for the values json.Unmarshal puts in

@@ -343,8 +343,13 @@ func (s *Server) handleFrame(l *link, data []byte) {
 		s.log.Warn("dropped socket mode response of 20KB or more, as Slack does", "bytes", len(data), "link", l.host)
 		return
 	}
-	if a, ok := decodeAckFast(data); ok && a.envelopeID != "" {
-		s.handleAck(a.envelopeID, a.payload, a.msg, time.Now())
+	var m decodedMessage
+	if a, isMsg, ok := decodeAck(data, &m); ok && a.envelopeID != "" {
+		msg := &m
+		if !isMsg {
+			msg = nil
+		}
+		s.handleAck(a.envelopeID, a.payload, msg, time.Now())
 		return
 	}
 	var ack struct {
