@@ -299,24 +299,27 @@ func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []b
 		ChannelID: c.id, ChannelName: c.name, UserID: userID, UserName: userName,
 		Command: command, Text: text, APIAppID: s.cfg.AppID, IsEnterpriseInstall: "false",
 	}
-	// The response_url is written straight into the payload, not made as a string first:
-	// nothing else needs it.
+	// The response_url and trigger_id are written straight into the payload, not made as
+	// strings first: nothing else needs them. Their ids need no escaping.
 	base := s.responseURLBase()
-	ruID := s.newResponseURLID(o, userID, c.id, "")
-	p.TriggerID = s.newTrigger(userID, o)
-	b := make([]byte, slashEnvGap, slashEnvGap+len(slashEnvTail)+384+len(p.Text)+len(base)+len(ruID)+len(p.TriggerID)+len(p.UserName)+len(p.ChannelName))
+	b := make([]byte, slashEnvGap, slashEnvGap+len(slashEnvTail)+384+len(p.Text)+len(base)+maxSlashIDs+len(p.UserName)+len(p.ChannelName))
 	b = p.appendUntilResponseURL(b)
 	b = append(appendJSONChars(append(b, `,"response_url":"`...), base), "response/"...)
-	b = append(appendJSONChars(b, ruID), '"')
-	return o, p.appendFromTriggerID(b), nil
+	b = s.appendResponseURLID(b, o, userID, c.id, "")
+	b = s.appendTrigger(append(b, `","trigger_id":"`...), userID, o)
+	return o, append(b, `"}`...), nil
 }
+
+// maxSlashIDs bounds the length of a response_url's id and a trigger_id together.
+const maxSlashIDs = 13 + 1 + 13 + 20 + 1 + 20 + 1 + 12
 
 // appendJSON appends p as json.Marshal encodes it, without reflection: a slash command is
 // built for every request of a load test.
 func (p *slashPayload) appendJSON(b []byte) []byte {
 	b = p.appendUntilResponseURL(b)
 	b = appendJSONString(append(b, `,"response_url":`...), p.ResponseURL)
-	return p.appendFromTriggerID(b)
+	b = appendJSONString(append(b, `,"trigger_id":`...), p.TriggerID)
+	return append(b, '}')
 }
 
 // appendUntilResponseURL is appendJSON's output before response_url.
@@ -331,12 +334,6 @@ func (p *slashPayload) appendUntilResponseURL(b []byte) []byte {
 		b = appendJSONString(b, f.val)
 	}
 	return b
-}
-
-// appendFromTriggerID is appendJSON's output after response_url.
-func (p *slashPayload) appendFromTriggerID(b []byte) []byte {
-	b = appendJSONString(append(b, `,"trigger_id":`...), p.TriggerID)
-	return append(b, '}')
 }
 
 func (s *Server) startSlash(o *op, payload []byte) {

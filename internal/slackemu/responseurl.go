@@ -29,27 +29,53 @@ type responseURL struct {
 	op     *op    // cleared when the op finishes, so a kept URL does not keep the op
 }
 
-// newResponseURL issues a response_url for o. The id starts with its creation time so an
-// id forgotten by the janitor can still be told apart as expired.
+// newResponseURL issues a response_url for o.
 func (s *Server) newResponseURL(o *op, user, channel, origTS string) string {
-	return s.responseURLBase() + "response/" + s.newResponseURLID(o, user, channel, origTS)
+	var buf [128]byte
+	b := append(append(buf[:0], s.responseURLBase()...), "response/"...)
+	return string(s.appendResponseURLID(b, o, user, channel, origTS))
 }
 
-// newResponseURLID is newResponseURL's id alone, for callers that write the URL out
-// themselves.
-func (s *Server) newResponseURLID(o *op, user, channel, origTS string) string {
+// appendResponseURLID issues a response_url for o and appends its id to b, for callers that
+// write the URL out themselves. The id is its creation time, so that an id forgotten by the
+// janitor can still be told apart as expired, and a random key unique among the live ones,
+// which the map is keyed by: one of these is made for every command.
+func (s *Server) appendResponseURLID(b []byte, o *op, user, channel, origTS string) []byte {
 	now := time.Now()
-	// Built in place, not from three strings: one of these is made for every command.
-	var buf [32]byte
-	b := strconv.AppendInt(buf[:0], now.UnixMilli(), 36)
-	b = strconv.AppendUint(append(b, '-'), rand.Uint64(), 36)
-	id := string(b)
 	ru := &responseURL{created: now, user: user, channel: channel, op: o, origTS: origTS, forCommand: o != nil && o.kind == kindSlash}
 	if o != nil {
 		o.rurl = ru
 	}
-	s.responseURLs.store(id, ru)
-	return id
+	key := rand.Uint64()
+	for !s.responseURLs.storeNew(key, ru) {
+		key = rand.Uint64()
+	}
+	return appendResponseURLID(b, now.UnixMilli(), key)
+}
+
+func appendResponseURLID(b []byte, createdMs int64, key uint64) []byte {
+	b = strconv.AppendInt(b, createdMs, 36)
+	return strconv.AppendUint(append(b, '-'), key, 36)
+}
+
+// responseURL finds the response_url whose id is id.
+func (s *Server) responseURL(id string) (*responseURL, bool) {
+	_, k, ok := strings.Cut(id, "-")
+	if !ok {
+		return nil, false
+	}
+	key, err := strconv.ParseUint(k, 36, 64)
+	if err != nil {
+		return nil, false
+	}
+	ru, ok := s.responseURLs.load(key)
+	// Only the id as issued, not another way of writing its numbers (upper case, leading
+	// zeros, another time).
+	var buf [32]byte
+	if !ok || string(appendResponseURLID(buf[:0], ru.created.UnixMilli(), key)) != id {
+		return nil, false
+	}
+	return ru, true
 }
 
 // responseURLBase is what response_urls start with, before "response/".
@@ -94,7 +120,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	ru, ok := s.responseURLs.load(id)
+	ru, ok := s.responseURL(id)
 	if !ok {
 		code := "invalid_url"
 		if ms, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 36, 64); err == nil &&
@@ -199,6 +225,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 type trigger struct {
 	issued time.Time
 	user   string
+	random uint64 // the random part of its id
 	// op is cleared when the op finishes: a trigger is kept for a while after, and an op
 	// holds far more than it.
 	op   atomic.Pointer[op]
@@ -206,24 +233,50 @@ type trigger struct {
 }
 
 func (s *Server) newTrigger(user string, o *op) string {
-	now := time.Now()
 	var buf [64]byte
-	b := strconv.AppendInt(buf[:0], now.UnixMilli(), 10)
-	b = strconv.AppendUint(append(b, '.'), s.seq.Add(1), 10)
-	b = strconv.AppendUint(append(b, '.'), rand.Uint64()>>16, 16)
-	id := string(b)
-	t := &trigger{issued: now, user: user}
+	return string(s.appendTrigger(buf[:0], user, o))
+}
+
+// appendTrigger issues a trigger_id and appends it to b. The id is its time of issue (see
+// useTrigger), a sequence number, which the map is keyed by, and random digits; it needs no
+// escaping in JSON.
+func (s *Server) appendTrigger(b []byte, user string, o *op) []byte {
+	t := &trigger{issued: time.Now(), user: user, random: rand.Uint64() >> 16}
 	if o != nil {
 		t.op.Store(o)
 		o.trig = t
 	}
-	s.triggers.store(id, t)
-	return id
+	seq := s.seq.Add(1)
+	s.triggers.store(seq, t)
+	return t.appendID(b, seq)
+}
+
+func (t *trigger) appendID(b []byte, seq uint64) []byte {
+	b = strconv.AppendInt(b, t.issued.UnixMilli(), 10)
+	b = strconv.AppendUint(append(b, '.'), seq, 10)
+	return strconv.AppendUint(append(b, '.'), t.random, 16)
+}
+
+// trigger finds the trigger whose id is id.
+func (s *Server) trigger(id string) (*trigger, bool) {
+	_, rest, _ := strings.Cut(id, ".")
+	n, _, _ := strings.Cut(rest, ".")
+	seq, err := strconv.ParseUint(n, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	t, ok := s.triggers.load(seq)
+	// Only the id as issued, not another way of writing its numbers.
+	var buf [64]byte
+	if !ok || string(t.appendID(buf[:0], seq)) != id {
+		return nil, false
+	}
+	return t, true
 }
 
 // useTrigger exchanges a trigger_id, returning Slack's error code when it cannot be used.
 func (s *Server) useTrigger(id string) (*trigger, string) {
-	t, ok := s.triggers.load(id)
+	t, ok := s.trigger(id)
 	if !ok {
 		if ms, err := strconv.ParseInt(strings.SplitN(id, ".", 2)[0], 10, 64); err == nil &&
 			time.Since(time.UnixMilli(ms)) > s.cfg.TriggerTTL && time.Since(time.UnixMilli(ms)) < 24*time.Hour {

@@ -142,8 +142,8 @@ type Server struct {
 	tickets   sync.Map // ticket -> time.Time issued
 	envelopes idMap[*envelope]
 
-	responseURLs idMap[*responseURL]
-	triggers     idMap[*trigger]
+	responseURLs numMap[*responseURL]
+	triggers     numMap[*trigger]
 	watch        watchers
 
 	views viewStore
