@@ -275,7 +275,17 @@ type slashPayload struct {
 	APIAppID       string `json:"api_app_id"`
 }
 
+// decode reads an envelope: a slash command of the usual shape by decodeSlashFast, anything
+// else by decodeJSON.
 func decode(b []byte) (*Request, error) {
+	if req, ok := decodeSlashFast(b); ok {
+		return req, nil
+	}
+	return decodeJSON(b)
+}
+
+// decodeJSON reads an envelope with encoding/json; decodeSlashFast is tested against it.
+func decodeJSON(b []byte) (*Request, error) {
 	var f frame[slashPayload]
 	if err := json.Unmarshal(b, &f); err == nil && f.Type == TypeSlashCommands {
 		p := f.Payload
