@@ -302,7 +302,8 @@ func (s *Server) prepareSlash(userID, channelID, command, text string) (*op, []b
 	// The response_url and trigger_id are written straight into the payload, not made as
 	// strings first: nothing else needs them. Their ids need no escaping.
 	base := s.responseURLBase()
-	b := make([]byte, slashEnvGap, slashEnvGap+len(slashEnvTail)+384+len(p.Text)+len(base)+maxSlashIDs+len(p.UserName)+len(p.ChannelName))
+	b := s.envBufs.get(slashEnvGap + len(slashEnvTail) + 384 + len(p.Text) + len(base) + maxSlashIDs + len(p.UserName) + len(p.ChannelName))
+	b = b[:slashEnvGap]
 	b = p.appendUntilResponseURL(b)
 	b = append(appendJSONChars(append(b, `,"response_url":"`...), base), "response/"...)
 	b = s.appendResponseURLID(b, o, userID, c.id, "")
@@ -339,7 +340,9 @@ func (p *slashPayload) appendUntilResponseURL(b []byte) []byte {
 func (s *Server) startSlash(o *op, payload []byte) {
 	s.stats.commands.Add(1)
 	e := &envelope{id: newUUID(), op: o, sent: time.Now()}
-	if !s.sendEnvelope(e, slashEnvelope(payload, e.id)) {
+	f := frame{data: slashEnvelope(payload, e.id), recycle: true}
+	if !s.sendEnvelope(e, f) {
+		s.envBufs.put(f.data)
 		s.notDelivered(o)
 	}
 }

@@ -141,6 +141,7 @@ type Server struct {
 	linkSeq   atomic.Int64
 	tickets   sync.Map // ticket -> time.Time issued
 	envelopes idMap[*envelope]
+	envBufs   bufFree
 
 	responseURLs numMap[*responseURL]
 	triggers     numMap[*trigger]

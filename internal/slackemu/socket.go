@@ -55,6 +55,55 @@ type link struct {
 type frame struct {
 	data       []byte
 	closeAfter bool
+	// recycle says data came from envBufs, and goes back once written.
+	recycle bool
+}
+
+// written is called once f has been written (and so copied, or sent) by the link's writer.
+func (s *Server) written(f frame) {
+	if f.recycle {
+		s.envBufs.put(f.data)
+	}
+}
+
+// bufFree recycles the buffers slash command envelopes are built in (see prepareSlash):
+// they were most of the bytes a command allocated, and are garbage as soon as written.
+// (A sync.Pool would need a pointer to hold each, which is an allocation again.)
+type bufFree struct {
+	mu   sync.Mutex
+	free [][]byte
+}
+
+const (
+	maxFreeBufs   = 256
+	maxFreeBufCap = 8 << 10
+)
+
+// get returns an empty buffer of capacity at least n.
+func (f *bufFree) get(n int) []byte {
+	f.mu.Lock()
+	var b []byte
+	if k := len(f.free); k > 0 {
+		b = f.free[k-1]
+		f.free[k-1] = nil
+		f.free = f.free[:k-1]
+	}
+	f.mu.Unlock()
+	if cap(b) < n {
+		return make([]byte, 0, n)
+	}
+	return b[:0]
+}
+
+func (f *bufFree) put(b []byte) {
+	if cap(b) > maxFreeBufCap {
+		return
+	}
+	f.mu.Lock()
+	if len(f.free) < maxFreeBufs {
+		f.free = append(f.free, b)
+	}
+	f.mu.Unlock()
 }
 
 func (s *Server) apiConnectionsOpen(w http.ResponseWriter, r *http.Request) {
@@ -226,6 +275,9 @@ func (l *link) writer() {
 				err := l.ws.WriteMessage(websocket.TextMessage, f.data)
 				if err == nil && held && !more {
 					err = l.conn.setHold(false)
+				}
+				if err == nil {
+					l.s.written(f) // gorilla keeps nothing of f.data, nor does batchConn
 				}
 				if err != nil {
 					l.close()
@@ -408,14 +460,14 @@ func (s *Server) WaitConnections(ctx context.Context, n int) error {
 
 // send spreads envelopes round-robin over the links. It never blocks: if no link can take
 // the frame the envelope is not delivered, which is what the caller reports.
-func (s *Server) send(data []byte) bool {
+func (s *Server) send(f frame) bool {
 	cur := *s.links.Load()
 	if len(cur) == 0 {
 		return false
 	}
 	start := s.rr.Add(1)
 	for i := range uint64(len(cur)) {
-		if cur[(start+i)%uint64(len(cur))].enqueue(frame{data: data}) {
+		if cur[(start+i)%uint64(len(cur))].enqueue(f) {
 			return true
 		}
 	}
@@ -538,16 +590,16 @@ func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
 		s.log.Error("marshal envelope", "err", err)
 		return false
 	}
-	return s.sendEnvelope(e, data)
+	return s.sendEnvelope(e, frame{data: data})
 }
 
-// sendEnvelope registers e and sends data, its frame. It returns false when no link took it.
-func (s *Server) sendEnvelope(e *envelope, data []byte) bool {
+// sendEnvelope registers e and sends f, its frame. It returns false when no link took it.
+func (s *Server) sendEnvelope(e *envelope, f frame) bool {
 	o := e.op
 	o.setEnvelope(e)
 	e.timer = time.AfterFunc(s.cfg.AckTimeout, func() { s.ackTimeout(e) })
 	s.envelopes.store(e.id, e)
-	if !s.send(data) {
+	if !s.send(f) {
 		e.timer.Stop()
 		s.envelopes.delete(e.id)
 		return false
