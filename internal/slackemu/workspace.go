@@ -293,9 +293,11 @@ func (s *Server) DMChannel(userID string) string {
 }
 
 func (w *workspace) im(userID string) *conversation {
-	id := "D" + strings.TrimPrefix(userID, "U")
+	// Looked up without making the id a string: every slash command in a DM comes here.
+	var buf [64]byte
+	key := append(append(buf[:0], 'D'), strings.TrimPrefix(userID, "U")...)
 	w.mu.RLock()
-	c, ok := w.convs[id]
+	c, ok := w.convs[string(key)]
 	_, known := w.users[userID]
 	w.mu.RUnlock()
 	if ok {
@@ -304,6 +306,7 @@ func (w *workspace) im(userID string) *conversation {
 	if !known || userID == w.s.cfg.BotUserID {
 		return nil
 	}
+	id := string(key)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if c, ok := w.convs[id]; ok {
