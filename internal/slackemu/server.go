@@ -142,6 +142,7 @@ type Server struct {
 	tickets   sync.Map // ticket -> time.Time issued
 	envelopes idMap[*envelope]
 	envBufs   bufFree
+	ackClock  ackClock
 
 	responseURLs numMap[*responseURL]
 	triggers     numMap[*trigger]

@@ -482,7 +482,6 @@ type envelope struct {
 	attempt   int
 	sent      time.Time
 	state     atomic.Int32 // envWaiting, envAcked, envExpired
-	timer     *time.Timer
 	expiredAt atomic.Int64
 }
 
@@ -597,13 +596,12 @@ func (s *Server) deliver(o *op, typ string, payload []byte, attempt int) bool {
 func (s *Server) sendEnvelope(e *envelope, f frame) bool {
 	o := e.op
 	o.setEnvelope(e)
-	e.timer = time.AfterFunc(s.cfg.AckTimeout, func() { s.ackTimeout(e) })
 	s.envelopes.store(e.id, e)
 	if !s.send(f) {
-		e.timer.Stop()
 		s.envelopes.delete(e.id)
 		return false
 	}
+	s.startAckDeadline(e)
 	s.stats.envelopes.Add(1)
 	return true
 }
@@ -627,7 +625,6 @@ func (s *Server) handleAck(id string, payload json.RawMessage, msg *decodedMessa
 		}
 		return
 	}
-	e.timer.Stop()
 	s.envelopes.delete(id)
 	s.stats.acked.Add(1)
 	e.op.onAck(e, payload, msg, at)
