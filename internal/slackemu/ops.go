@@ -70,6 +70,9 @@ type op struct {
 	watchKeys   []string
 	rurl        *responseURL
 	trig        *trigger
+
+	// env is a slash command's envelope, allocated with it: they live and die together.
+	env envelope
 }
 
 func (s *Server) newOp(kind opKind, user, channel string) *op {
@@ -339,7 +342,8 @@ func (p *slashPayload) appendUntilResponseURL(b []byte) []byte {
 
 func (s *Server) startSlash(o *op, payload []byte) {
 	s.stats.commands.Add(1)
-	e := &envelope{id: newUUID(), op: o, sent: time.Now()}
+	e := &o.env
+	e.id, e.op, e.sent = newUUID(), o, time.Now()
 	f := frame{data: slashEnvelope(payload, e.id), recycle: true}
 	if !s.sendEnvelope(e, f) {
 		s.envBufs.put(f.data)
