@@ -70,6 +70,9 @@ type op struct {
 	watchKeys   []string
 	rurl        *responseURL
 	trig        *trigger
+	// box holds the Result to be delivered and its first message, from the first answer
+	// on: one allocation, where the message and the Result were one each.
+	box *resultBox
 
 	// env is a slash command's envelope, allocated with it: they live and die together.
 	env envelope
@@ -110,7 +113,14 @@ func (o *op) finish(mut func(*Result)) {
 	if o.answerTimer != nil {
 		o.answerTimer.Stop()
 	}
-	res := o.res
+	var res *Result
+	if o.box != nil {
+		o.box.r = o.res
+		res, o.box = &o.box.r, nil
+	} else {
+		r := o.res
+		res = &r
+	}
 	// Timers and triggers may still reach the op for a while; keep what they hold small.
 	o.res = Result{EnvelopeID: res.EnvelopeID, Acked: res.Acked}
 	done := o.done
@@ -134,8 +144,13 @@ func (o *op) finish(mut func(*Result)) {
 		o.s.stats.answered.Add(1)
 	}
 	if done != nil {
-		done(&res)
+		done(res)
 	}
+}
+
+type resultBox struct {
+	r Result
+	m [1]Message
 }
 
 // addAnswer records something the user now sees. The same message can arrive twice (a
@@ -163,6 +178,10 @@ func (o *op) addAnswerLocked(m *Message, now time.Time) {
 			}
 		}
 		if !replaced {
+			if o.res.Messages == nil && !o.finished {
+				o.box = new(resultBox)
+				o.res.Messages = o.box.m[:0:1]
+			}
 			o.res.Messages = append(o.res.Messages, *m)
 		}
 	}
