@@ -40,6 +40,19 @@ func (m *idMap[V]) load(id string) (V, bool) { return m.shard(id).load(id) }
 func (m *idMap[V]) store(id string, v V)     { m.shard(id).store(id, v) }
 func (m *idMap[V]) delete(id string)         { m.shard(id).delete(id) }
 
+// loadAndDeleteIf loads id's value and deletes it if del, run under the shard's lock,
+// reports true: one lookup where load and delete were two.
+func (m *idMap[V]) loadAndDeleteIf(id string, del func(V) bool) (v V, ok, deleted bool) {
+	sh := m.shard(id)
+	sh.mu.Lock()
+	if v, ok = sh.m[id]; ok && del(v) {
+		delete(sh.m, id)
+		deleted = true
+	}
+	sh.mu.Unlock()
+	return v, ok, deleted
+}
+
 // shard: the keys are sequence numbers or random, either way spread evenly.
 func (m *numMap[V]) shard(k uint64) *idShard[uint64, V] {
 	return &m.shards[k%uint64(len(m.shards))]

@@ -610,12 +610,14 @@ func (s *Server) sendEnvelope(e *envelope, f frame) bool {
 // as a message (see decodeAckFast); id and payload may alias the frame, which is reused
 // later.
 func (s *Server) handleAck(id string, payload json.RawMessage, msg *decodedMessage, at time.Time) {
-	e, ok := s.envelopes.load(id)
+	e, ok, acked := s.envelopes.loadAndDeleteIf(id, func(e *envelope) bool {
+		return e.state.CompareAndSwap(envWaiting, envAcked)
+	})
 	if !ok {
 		s.stats.unknownAcks.Add(1)
 		return
 	}
-	if !e.state.CompareAndSwap(envWaiting, envAcked) {
+	if !acked {
 		if e.state.Load() == envExpired {
 			s.stats.lateAcks.Add(1)
 			// id may alias the frame, and a handler may keep the record.
@@ -625,7 +627,6 @@ func (s *Server) handleAck(id string, payload json.RawMessage, msg *decodedMessa
 		}
 		return
 	}
-	s.envelopes.delete(id)
 	s.stats.acked.Add(1)
 	e.op.onAck(e, payload, msg, at)
 }
