@@ -41,7 +41,7 @@ Flags:
 	}
 	rate := fs.Float64("rate", 5000, "requests per second")
 	duration := fs.Duration("duration", 60*time.Second, "how long to measure")
-	warmup := fs.Duration("warmup", 5*time.Second, "load before measuring, not reported (0 for none)")
+	warmup := fs.Duration("warmup", 10*time.Second, "load ramping up to the rate (the first step's with -find-max) before measuring, not reported (0 for none)")
 	users := fs.Int("users", 10_000, "simulated members")
 	connections := fs.Int("connections", 0, "the bot's Socket Mode connections, 1-10 (default: $SOCKET_CONNECTIONS, else 1)")
 	findMax := fs.Bool("find-max", false, "step the rate up and report the highest one passing -max-p99 with no failures")

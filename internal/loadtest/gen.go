@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,9 @@ type phase struct {
 	rate   float64
 	dur    time.Duration
 	record bool // false for the warm-up, whose latencies are not reported
+	// ramp raises the rate steadily from nothing to rate over dur (the warm-up), instead of
+	// starting at it: see offset.
+	ramp bool
 
 	mu       sync.Mutex
 	ack      *hdrhistogram.Histogram
@@ -75,14 +79,16 @@ type generator struct {
 // returns when every request has ended or ctx is done.
 func (g *generator) run(ctx context.Context, p *phase) {
 	n := int(p.rate * p.dur.Seconds())
-	perReq := float64(time.Second) / p.rate
+	if p.ramp {
+		n /= 2
+	}
 	p.cpuBefore = g.res.sample()
 	// Start a moment ahead so the first request is not already late.
 	p.started = time.Now().Add(time.Millisecond)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for i := 0; i < n; i++ {
-		due := p.started.Add(time.Duration(float64(i) * perReq))
+		due := p.started.Add(p.offset(i, n))
 		if wait := time.Until(due); wait > 0 {
 			// The timer wakes us within about a millisecond; the requests that fell due meanwhile
 			// go out together and carry that wait in their latency.
@@ -105,6 +111,20 @@ func (g *generator) run(ctx context.Context, p *phase) {
 	case <-ctx.Done():
 	}
 	p.usage = g.res.since(p.cpuBefore)
+}
+
+// offset is when request i of the phase's n is due after its start: one every 1/rate, or on the
+// ramp, n·(t/dur)² sent by t, so that the rate grows steadily from nothing to rate at dur.
+//
+// The warm-up ramps because every simulated member's first command is a first contact (an
+// enrolment, a write, and the read that fills the cache): at full rate from the first
+// millisecond, 10,000 members make nearly 10,000 of them in two seconds, a burst no real
+// workspace sends, which in some runs filled the bot's in-flight bound before it had warmed up.
+func (p *phase) offset(i, n int) time.Duration {
+	if p.ramp {
+		return time.Duration(float64(p.dur) * math.Sqrt(float64(i)/float64(n)))
+	}
+	return time.Duration(float64(i) * float64(time.Second) / p.rate)
 }
 
 func (g *generator) send(p *phase, due time.Time) {

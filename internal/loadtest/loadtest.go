@@ -32,7 +32,7 @@ import (
 type Options struct {
 	Rate     float64       // requests per second; default 5000
 	Duration time.Duration // default 60 s
-	Warmup   time.Duration // load at Rate before measuring, not reported; negative skips it; default 5 s
+	Warmup   time.Duration // load ramping up to Rate before measuring, not reported; negative skips it; default 10 s
 	Users    int           // simulated members; default 10,000
 	// Connections is the bot's SOCKET_CONNECTIONS (Slack allows 10 per app); the emulator spreads
 	// envelopes across them. Default: SOCKET_CONNECTIONS from the environment, else 1.
@@ -96,7 +96,7 @@ func (o *Options) setDefaults() error {
 		o.Duration = 60 * time.Second
 	}
 	if o.Warmup == 0 {
-		o.Warmup = 5 * time.Second
+		o.Warmup = 10 * time.Second
 	}
 	if o.Users == 0 {
 		o.Users = 10_000
@@ -315,7 +315,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		first = opt.Steps[0]
 	}
 	if opt.Warmup > 0 {
-		rep.Warmup = runPhase(newPhase("warmup", first, opt.Warmup, false))
+		w := newPhase("warmup", first, opt.Warmup, false)
+		w.ramp = true
+		rep.Warmup = runPhase(w)
 		g.settle(ctx)
 	}
 	if opt.FindMax {

@@ -74,6 +74,7 @@ type Phase struct {
 	Name       string  `json:"name"`
 	TargetRate float64 `json:"target_rate"`
 	Seconds    float64 `json:"seconds"`
+	Ramp       bool    `json:"ramp,omitempty"` // the rate rose from 0 to TargetRate: half as many sent
 	Sent       int64   `json:"sent"`
 	Answered   int64   `json:"answered"`
 	Failed     int64   `json:"failed"`
@@ -181,7 +182,7 @@ func (p *phase) report(maxP99 time.Duration) *Phase {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ph := &Phase{
-		Name: p.name, StartedAt: p.started.UTC(), TargetRate: p.rate, Seconds: p.dur.Seconds(), Sent: p.sent.Load(),
+		Name: p.name, StartedAt: p.started.UTC(), TargetRate: p.rate, Seconds: p.dur.Seconds(), Ramp: p.ramp, Sent: p.sent.Load(),
 		Answered: p.answered, Failed: p.failed, Errors: maps.Clone(p.errs),
 		Ack: summarize(p.ack), Response: summarize(p.resp), SendLag: summarize(p.lag),
 		ByKind: map[string]KindRow{}, PerSecond: p.perSec.rows(),
@@ -286,10 +287,10 @@ func (r *Report) Text() string {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "priority  load generator and emulator nice 0, bot nice %d, postgres nice %d\n", c.BotNice, c.PostgresNice)
 	if c.FindMax {
-		fmt.Fprintf(&b, "load      find-max, %s per step, %d users, warm-up %s, mix 50%% status · 15%% next/list · 20%% done/undo · 10%% oncall · 5%% bad input\n",
+		fmt.Fprintf(&b, "load      find-max, %s per step, %d users, warm-up %s ramping up, mix 50%% status · 15%% next/list · 20%% done/undo · 10%% oncall · 5%% bad input\n",
 			c.StepDuration, c.Users, c.Warmup)
 	} else {
-		fmt.Fprintf(&b, "load      %g req/s for %s, %d users, warm-up %s, mix 50%% status · 15%% next/list · 20%% done/undo · 10%% oncall · 5%% bad input\n",
+		fmt.Fprintf(&b, "load      %g req/s for %s, %d users, warm-up %s ramping up, mix 50%% status · 15%% next/list · 20%% done/undo · 10%% oncall · 5%% bad input\n",
 			c.Rate, c.Duration, c.Users, c.Warmup)
 	}
 	b.WriteString("\nlatency from each request's due time, ms\n")
