@@ -246,7 +246,10 @@ func (s *Server) Close() error {
 		srv := s.httpSrv
 		s.httpMu.Unlock()
 		if srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			// Longer than the 5 s net/http gives a connection that never sent a request before it
+			// counts as idle: an HTTP client whose request was cancelled after its dial (a job of a
+			// bot shutting down, say) keeps such a connection, and would otherwise fail Close.
+			ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
 			defer cancel()
 			if e := srv.Shutdown(ctx); e != nil {
 				err = fmt.Errorf("slackemu: shut down http server: %w", e)
