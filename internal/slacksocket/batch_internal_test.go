@@ -26,8 +26,8 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// Frames written together reach the network in one write, whole and in order.
-func TestWriteFramesInOneWrite(t *testing.T) {
+// sink is a WebSocket server that hands on every message it reads.
+func sink(t *testing.T) (*httptest.Server, <-chan string) {
 	got := make(chan string, 100)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
@@ -44,8 +44,14 @@ func TestWriteFramesInOneWrite(t *testing.T) {
 			got <- string(msg)
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, got
+}
 
+// dialCounting opens a WebSocket to srv through a batchConn (with beforeRead) over a connection
+// that counts its writes.
+func dialCounting(t *testing.T, srv *httptest.Server, beforeRead func()) (*websocket.Conn, *countingConn, *batchConn) {
+	t.Helper()
 	var cc *countingConn
 	var out *batchConn
 	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -54,13 +60,21 @@ func TestWriteFramesInOneWrite(t *testing.T) {
 			return nil, err
 		}
 		cc = &countingConn{Conn: c}
-		out = &batchConn{Conn: cc}
+		out = &batchConn{Conn: cc, beforeRead: beforeRead}
 		return out, nil
 	}}
 	conn, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return conn, cc, out
+}
+
+// Frames written together reach the network in one write, whole and in order.
+func TestWriteFramesInOneWrite(t *testing.T) {
+	srv, got := sink(t)
+
+	conn, cc, out := dialCounting(t, srv, nil)
 	before := cc.writes
 	var frames [][]byte
 	for i := range 50 {
@@ -124,40 +138,10 @@ func TestLinkClosedBeforeHelloBacksOff(t *testing.T) {
 // Acks made while the reading goroutine handles what it read wait, and go out in one write just
 // before it reads again; an ack made at any other time goes out at once.
 func TestAcksOfOneReadGoOutTogether(t *testing.T) {
-	got := make(chan string, 100)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			_, msg, err := ws.ReadMessage()
-			if err != nil {
-				close(got)
-				return
-			}
-			got <- string(msg)
-		}
-	}))
-	defer srv.Close()
+	srv, got := sink(t)
 
 	l := &Link{}
-	var cc *countingConn
-	var out *batchConn
-	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		cc = &countingConn{Conn: c}
-		out = &batchConn{Conn: cc, beforeRead: l.readerIdle}
-		return out, nil
-	}}
-	conn, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, cc, out := dialCounting(t, srv, l.readerIdle)
 	defer conn.Close()
 	l.conn, l.out = conn, out
 

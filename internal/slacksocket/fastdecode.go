@@ -65,6 +65,34 @@ func (d *fastDecoder) envelope(req *Request) bool {
 	if !d.consume('{') {
 		return false
 	}
+	return d.members(func(key string) (bit uint, ok bool) {
+		switch key {
+		case "envelope_id":
+			return seenEnvelopeID, d.stringOrNull(&req.EnvelopeID)
+		case "type":
+			return seenType, d.stringOrNull(&req.Type)
+		case "payload":
+			return seenPayload, d.payload(req)
+		case "accepts_response_payload":
+			return seenAcceptsResponsePayload, d.boolOrNull(&req.AcceptsResponsePayload)
+		case "retry_attempt":
+			return seenRetryAttempt, d.intOrNull(&req.RetryAttempt)
+		case "retry_reason":
+			return seenRetryReason, d.stringOrNull(&req.RetryReason)
+		case "reason":
+			// decode does not keep a slash command's reason (only a disconnect has one), so
+			// neither does this: read it to check its type, and drop it.
+			var reason string
+			return seenReason, d.stringOrNull(&reason)
+		}
+		return 0, d.unknown(key, envelopeKeys)
+	})
+}
+
+// members reads an object's members after its '{', up to and including its '}': field reads the
+// value of each key and returns the key's bit (0 for a key it skipped), so that a key seen twice
+// fails the object, as a duplicate must (encoding/json would keep the last value).
+func (d *fastDecoder) members(field func(key string) (bit uint, ok bool)) bool {
 	var seen uint
 	for first := true; ; first = false {
 		key, done, ok := d.nextKey(first)
@@ -74,28 +102,7 @@ func (d *fastDecoder) envelope(req *Request) bool {
 		if done {
 			return true
 		}
-		var bit uint
-		switch key {
-		case "envelope_id":
-			bit, ok = seenEnvelopeID, d.stringOrNull(&req.EnvelopeID)
-		case "type":
-			bit, ok = seenType, d.stringOrNull(&req.Type)
-		case "payload":
-			bit, ok = seenPayload, d.payload(req)
-		case "accepts_response_payload":
-			bit, ok = seenAcceptsResponsePayload, d.boolOrNull(&req.AcceptsResponsePayload)
-		case "retry_attempt":
-			bit, ok = seenRetryAttempt, d.intOrNull(&req.RetryAttempt)
-		case "retry_reason":
-			bit, ok = seenRetryReason, d.stringOrNull(&req.RetryReason)
-		case "reason":
-			// decode does not keep a slash command's reason (only a disconnect has one), so
-			// neither does this: read it to check its type, and drop it.
-			var reason string
-			bit, ok = seenReason, d.stringOrNull(&reason)
-		default:
-			ok = d.unknown(key, envelopeKeys)
-		}
+		bit, ok := field(key)
 		if !ok || seen&bit != 0 {
 			return false
 		}
@@ -119,15 +126,7 @@ func (d *fastDecoder) payload(req *Request) bool {
 		return false
 	}
 	sc := &req.Slash
-	var seen uint
-	for first := true; ; first = false {
-		key, done, ok := d.nextKey(first)
-		if !ok {
-			return false
-		}
-		if done {
-			return true
-		}
+	return d.members(func(key string) (uint, bool) {
 		var dst *string
 		var bit uint
 		switch key {
@@ -160,17 +159,12 @@ func (d *fastDecoder) payload(req *Request) bool {
 		case "api_app_id":
 			dst, bit = &sc.APIAppID, 1<<13
 		}
-		if dst != nil {
-			ok = d.stringOrNull(dst)
-		} else {
+		if dst == nil {
 			// Such as is_enterprise_install, which slashPayload leaves out.
-			ok = d.unknown(key, slashKeys)
+			return 0, d.unknown(key, slashKeys)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, d.stringOrNull(dst)
+	})
 }
 
 // unknown skips the value of a key that is none of known. encoding/json would match a key to a
