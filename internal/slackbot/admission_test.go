@@ -422,7 +422,7 @@ func TestAckWithIsTheMarshalledAnswer(t *testing.T) {
 	r := Reply{Text: `Marked <Tail at Scale> & "friends" as done`, Blocks: []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*1.* <https://x.y|x> & é", false, false), nil, nil),
 	}}
-	want, err := r.payload()
+	want, err := json.Marshal(r.ack())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -258,14 +258,6 @@ func (r Reply) ack() ackPayload {
 	return ackPayload{ResponseType: "ephemeral", Text: r.Text, Blocks: r.Blocks}
 }
 
-func (r Reply) payload() (json.RawMessage, error) {
-	p, err := json.Marshal(r.ack())
-	if err != nil {
-		return nil, fmt.Errorf("encode answer: %w", err)
-	}
-	return p, nil
-}
-
 // answerBuf is where an answer is encoded before Ack copies it into its frame: reused, because
 // answers are the bot's largest allocation (kilobytes each, thousands a second under load).
 type answerBuf struct {

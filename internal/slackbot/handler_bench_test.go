@@ -15,6 +15,7 @@ import (
 	"github.com/pathbot/pathbot/internal/curriculum"
 	"github.com/pathbot/pathbot/internal/pgtest"
 	"github.com/pathbot/pathbot/internal/progress"
+	"github.com/pathbot/pathbot/internal/slacksocket"
 	"github.com/pathbot/pathbot/internal/store"
 )
 
@@ -60,20 +61,17 @@ func BenchmarkViews(b *testing.B) {
 	cur := benchCurriculum(b)
 	h := &Handler{Curriculum: cur, Thresholds: progress.DefaultThresholds}
 	s := benchSnapshot(b, cur)
+	// The answer encoded as the bot acks it; the frame around it adds the envelope id.
+	const envelopeID = "9c2b5b8e-0b7e-4a57-9f39-3c1c3f6b2d11"
+	sm := ackFunc(func(id string, p json.RawMessage) error {
+		if n := len(`{"envelope_id":"","payload":}`) + len(id) + len(p); n >= slacksocket.MaxAck {
+			return fmt.Errorf("ack frame of %d bytes: Slack drops frames of 20 KB or more", n)
+		}
+		return nil
+	})
 	ack := func(b *testing.B, r Reply) {
-		p, err := r.payload()
-		if err != nil {
+		if err := ackWith(sm, envelopeID, r); err != nil {
 			b.Fatal(err)
-		}
-		frame, err := json.Marshal(struct {
-			EnvelopeID string          `json:"envelope_id"`
-			Payload    json.RawMessage `json:"payload"`
-		}{"9c2b5b8e-0b7e-4a57-9f39-3c1c3f6b2d11", p})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(frame) >= 20480 {
-			b.Fatalf("ack frame of %d bytes: Slack drops frames of 20 KB or more", len(frame))
 		}
 	}
 	b.Run("status", func(b *testing.B) {
@@ -157,7 +155,7 @@ func BenchmarkSlash(b *testing.B) {
 		if err != nil {
 			b.Fatalf("/path %s: %v", text, err)
 		}
-		if _, err := r.payload(); err != nil {
+		if err := ackWith(ackFunc(func(string, json.RawMessage) error { return nil }), "E1", r); err != nil {
 			b.Fatal(err)
 		}
 		_ = verb
